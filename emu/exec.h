@@ -1,0 +1,148 @@
+/* exec.h - what every instruction handler sees: the decoded instruction, the
+ * handler signature, and inline helpers for registers, effective addresses and
+ * r/m operands.
+ *
+ * Convention: when a handler runs, c->rip already points past the instruction
+ * and c->insn_rip at its first byte. A handler that faults calls cpu_fault*()
+ * (emu/fault.h) and the run loop restarts the instruction's delivery from
+ * insn_rip. Handlers that change the fetch mode or write code set the matching
+ * STOP_* bit so the run loop refetches.
+ */
+#ifndef VMXEMU_EXEC_H
+#define VMXEMU_EXEC_H
+
+#include <stdint.h>
+
+#include "emu/cpu.h"
+#include "emu/fault.h"
+#include "emu/mmu.h"
+
+struct dinsn;
+typedef void (*insn_fn)(cpu_t *c, const struct dinsn *d);
+
+/* A decoded instruction as the run loop caches it. */
+typedef struct dinsn {
+    insn_fn fn;
+    x86_insn i;
+    uint8_t lat; /* cycles charged for this instruction */
+} dinsn_t;
+
+/* Latency classes: emu/latency.def. */
+enum lat_class {
+#define L(name, cycles) LAT_##name,
+#include "emu/latency.def"
+#undef L
+    LAT_COUNT
+};
+extern const uint8_t lat_cycles[LAT_COUNT];
+
+/* Handler binding: emu/handlers.def rows H(id, fn, latclass). */
+#define H(id, fn, lat) void fn(cpu_t *c, const dinsn_t *d);
+#include "emu/handlers.def"
+#undef H
+void op_ud(cpu_t *c, const dinsn_t *d); /* #UD, for ids with no handler */
+
+/* ---- registers ---- */
+static inline uint64_t size_mask(int size)
+{
+    return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+/* Byte register n: without REX, 4..7 name AH, CH, DH, BH. */
+static inline uint8_t reg8_get(cpu_t *c, const x86_insn *i, int n)
+{
+    if (n >= 4 && n < 8 && !(i->pfx & X86_PFX_REX))
+        return (uint8_t)(c->gpr[n - 4] >> 8);
+    return (uint8_t)c->gpr[n];
+}
+static inline void reg8_set(cpu_t *c, const x86_insn *i, int n, uint8_t v)
+{
+    if (n >= 4 && n < 8 && !(i->pfx & X86_PFX_REX))
+        c->gpr[n - 4] = (c->gpr[n - 4] & ~0xff00ull) | ((uint64_t)v << 8);
+    else
+        c->gpr[n] = (c->gpr[n] & ~0xffull) | v;
+}
+/* General register read/write of size 1, 2, 4, 8. A 32-bit write zero-extends to
+ * 64 bits; 8- and 16-bit writes merge. */
+static inline uint64_t reg_get(cpu_t *c, const x86_insn *i, int n, int size)
+{
+    switch (size) {
+    case 1: return reg8_get(c, i, n);
+    case 2: return (uint16_t)c->gpr[n];
+    case 4: return (uint32_t)c->gpr[n];
+    default: return c->gpr[n];
+    }
+}
+static inline void reg_set(cpu_t *c, const x86_insn *i, int n, int size, uint64_t v)
+{
+    switch (size) {
+    case 1: reg8_set(c, i, n, (uint8_t)v); break;
+    case 2: c->gpr[n] = (c->gpr[n] & ~0xffffull) | (uint16_t)v; break;
+    case 4: c->gpr[n] = (uint32_t)v; break;
+    default: c->gpr[n] = v; break;
+    }
+}
+
+/* ---- addresses ---- */
+/* Effective address (the offset within the segment), wrapped to the address size. */
+static inline uint64_t insn_ea(cpu_t *c, const x86_insn *i)
+{
+    uint64_t ea = (uint64_t)i->disp;
+    if (i->base == X86_RIP)
+        ea += c->rip;
+    else if (i->base != X86_NOREG)
+        ea += c->gpr[i->base];
+    if (i->index != X86_NOREG)
+        ea += c->gpr[i->index] << i->scale;
+    return ea & size_mask(i->asize);
+}
+
+/* Segment checks outside 64-bit mode, and non-canonical addresses in it:
+ * returns the linear address or raises #GP/#SS (emu/seg.c). */
+uint64_t seg_lin_slow(cpu_t *c, int seg, uint64_t off, int size, enum mmu_access acc);
+
+/* Linear address of a size-byte access at offset off in segment seg. */
+static inline uint64_t seg_lin(cpu_t *c, int seg, uint64_t off, int size, enum mmu_access acc)
+{
+    if (likely(c->mode == MODE_LONG64)) {
+        uint64_t la = off + (seg >= S_FS ? c->seg[seg].base : 0);
+        /* canonical iff bits 63:47 are all equal (4-level paging) */
+        if (likely((uint64_t)(((int64_t)la >> 47) + 1) <= 1))
+            return la;
+    }
+    return seg_lin_slow(c, seg, off, size, acc);
+}
+
+/* Linear address of the instruction's memory operand. */
+static inline uint64_t insn_lin(cpu_t *c, const x86_insn *i, int size, enum mmu_access acc)
+{
+    return seg_lin(c, i->seg, insn_ea(c, i), size, acc);
+}
+
+/* ---- r/m operands ---- */
+static inline uint64_t rm_read(cpu_t *c, const x86_insn *i, int size)
+{
+    if (i->mod == 3)
+        return reg_get(c, i, i->rm, size);
+    return lin_read(c, insn_lin(c, i, size, ACC_READ), size);
+}
+static inline void rm_write(cpu_t *c, const x86_insn *i, int size, uint64_t v)
+{
+    if (i->mod == 3)
+        reg_set(c, i, i->rm, size, v);
+    else
+        lin_write(c, insn_lin(c, i, size, ACC_WRITE), size, v);
+}
+
+/* ---- stack ---- */
+/* Stack-pointer width: 8 in 64-bit mode, else SS.B ? 4 : 2. */
+static inline int stack_size(cpu_t *c)
+{
+    if (c->mode == MODE_LONG64)
+        return 8;
+    return (c->seg[S_SS].ar & AR_DB) ? 4 : 2;
+}
+void push(cpu_t *c, int size, uint64_t v);  /* emu/stack.c */
+uint64_t pop(cpu_t *c, int size);
+
+#endif
