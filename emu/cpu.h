@@ -153,16 +153,36 @@ typedef struct tlb_entry {
     uint64_t pcid_g;  /* PCID (bits 0-11) and global (bit 63), for INVLPG/INVPCID and CR3 loads */
 } tlb_entry_t;
 
-/* x87/SSE state, in the FXSAVE image layout for cheap FXSAVE/FXRSTOR/XSAVE. */
+/* One x87 data register in its 80-bit image (significand, then sign and
+ * exponent), padded to the 16-byte slot FXSAVE gives it. MMX register MMi is
+ * the significand of physical register Ri (SDM Vol. 1 "MMX Technology
+ * Programming Environment"); an MMX write sets the sign/exponent to all ones. */
+typedef struct fpreg {
+    uint64_t sig;
+    uint16_t se;     /* sign (bit 15) and biased exponent */
+    uint16_t pad[3];
+} fpreg_t;
+
+typedef union xmm {
+    uint8_t b[16]; int8_t sb[16]; uint16_t w[8]; int16_t sw[8];
+    uint32_t d[4]; int32_t sd[4]; uint64_t q[2]; int64_t sq[2];
+    float f[4]; double g[2];
+} xmm_t;
+
+/* x87/MMX/SSE state (emu/fpu.h has the helpers). The tag word is kept in the
+ * abridged FXSAVE form (bit i set: physical register Ri is not empty); the full
+ * two-bit form FNSTENV/FNSAVE store is computed from the register contents, as
+ * the hardware does (SDM Vol. 1 "x87 FPU Tag Word"). */
 typedef struct fpu_state {
-    uint16_t fcw, fsw, ftw_full; /* ftw_full: the 2-bit-per-register tag word */
-    uint16_t fop;
-    uint64_t fip, fdp;
+    uint16_t fcw, fsw;           /* fsw bits 13:11 (TOP) are stale: top holds TOP */
+    uint8_t ftw;                 /* abridged tag word */
+    uint8_t top;
+    uint16_t fop;                /* last non-control x87 opcode (11 bits) */
+    uint64_t fip, fdp;           /* last non-control x87 instruction / data offsets */
     uint16_t fcs, fds;
-    uint8_t top;                 /* TOP field kept outside fsw for speed; fsw bits 11-13 are stale */
     uint32_t mxcsr;
-    long double st[8];           /* physical registers R0..R7 (80-bit extended on x86 hosts) */
-    union { uint8_t b[16]; uint16_t w[8]; uint32_t d[4]; uint64_t q[2]; float f[4]; double g[2]; } xmm[16];
+    fpreg_t st[8];               /* physical registers R0..R7 */
+    xmm_t xmm[16];
 } fpu_state_t;
 
 typedef struct cpu {
