@@ -131,6 +131,7 @@ enum {
     STOP_HALT     = 1u << 3, /* HLT executed */
     STOP_EXIT     = 1u << 4, /* the machine is finished (debug exit, shutdown, cycle limit) */
     STOP_MONITOR  = 1u << 5, /* the monitor asked for control */
+    STOP_YIELD    = 1u << 6, /* a handler left RIP at itself to be re-run (long REP string ops) */
 };
 
 /* Decoder mode bits folded into the decoded-block cache key (with CR0.PE etc.). */

@@ -39,6 +39,10 @@ _Noreturn void cpu_raise_soft(cpu_t *c, enum event_type type, int vec);
  * says; may longjmp again if delivery itself faults. */
 void cpu_deliver(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t err);
 
+/* Deliver the event a cpu_fault*() recorded (the run loop calls this after the
+ * longjmp): faults restart at insn_rip, traps and software events continue at rip. */
+void cpu_deliver_pending(cpu_t *c);
+
 /* Triple fault: the CPU enters shutdown. */
 void cpu_triple_fault(cpu_t *c);
 

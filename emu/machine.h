@@ -120,5 +120,7 @@ void event_schedule(machine_t *m, event_t *ev, uint64_t when);
 void event_cancel(machine_t *m, event_t *ev);
 /* Allocate an event slot owned by a device. */
 event_t *event_new(machine_t *m, event_fn fn, void *opaque);
+/* Fire every event due at or before cycle now (the run loop calls this). */
+void events_fire(machine_t *m, uint64_t now);
 
 #endif

@@ -96,5 +96,9 @@ void tlb_flush_all(cpu_t *c);        /* everything, globals too */
 void tlb_flush_nonglobal(cpu_t *c);  /* MOV CR3 without PCID preservation */
 void tlb_flush_page(cpu_t *c, uint64_t la);
 void tlb_flush_pcid(cpu_t *c, uint16_t pcid, int keep_global);
+/* The decoded-block cache started caching code from the RAM page at pa: every
+ * vCPU's TLB must send stores to that page down the slow path (TLB_SLOW_CODE). */
+struct machine;
+void tlb_code_page_added(struct machine *m, uint64_t pa);
 
 #endif

@@ -1,0 +1,66 @@
+/* cpu.c - vCPU reset and the derived mode state (mode, decoder mode, TLB choice). */
+#include "emu/cpu.h"
+
+#include <string.h>
+
+void cpu_update_mode(cpu_t *c)
+{
+    const seg_t *cs = &c->seg[S_CS];
+    if (!(c->cr0 & CR0_PE)) {
+        c->mode = MODE_REAL;
+        c->dmode = X86_M16;
+        c->cpl = 0;
+    } else if (c->rflags & F_VM) {
+        c->mode = MODE_V86;
+        c->dmode = X86_M16;
+        c->cpl = 3;
+    } else if ((c->efer & EFER_LMA) && (cs->ar & AR_L)) {
+        c->mode = MODE_LONG64;
+        c->dmode = X86_M64;
+    } else if (c->efer & EFER_LMA) {
+        c->mode = (cs->ar & AR_DB) ? MODE_COMPAT32 : MODE_COMPAT16;
+        c->dmode = (cs->ar & AR_DB) ? X86_M32 : X86_M16;
+    } else {
+        c->mode = (cs->ar & AR_DB) ? MODE_PROT32 : MODE_PROT16;
+        c->dmode = (cs->ar & AR_DB) ? X86_M32 : X86_M16;
+    }
+    c->tlb = c->cpl == 3 ? c->tlb_user : c->tlb_sup;
+}
+
+/* Power-on state: SDM Vol. 3A "Processor State After Reset". */
+void cpu_reset(cpu_t *c)
+{
+    memset(c->gpr, 0, sizeof c->gpr);
+    c->gpr[R_RDX] = 0x600; /* family/model/stepping signature; the model table refines it */
+    c->rip = 0xfff0;
+    c->lf_res = 0;
+    c->lf_aux = 0;
+    c->rflags = 0x2;
+    for (int s = 0; s < S_COUNT; s++)
+        c->seg[s] = (seg_t){ .base = 0, .limit = 0xffff, .ar = AR_P | AR_S | 3, .sel = 0 };
+    c->seg[S_CS] = (seg_t){ .base = 0xffff0000, .limit = 0xffff, .ar = AR_P | AR_S | 0xb, .sel = 0xf000 };
+    c->seg[S_LDTR].ar = AR_P | 2;
+    c->seg[S_TR].ar = AR_P | 0xb;
+    c->gdtr = (dtr_t){ 0, 0xffff };
+    c->idtr = (dtr_t){ 0, 0xffff };
+    c->cr0 = CR0_ET | CR0_NW | CR0_CD;
+    c->cr2 = c->cr3 = c->cr4 = c->cr8 = c->efer = 0;
+    c->xcr0 = 1;
+    memset(c->dr, 0, sizeof c->dr);
+    c->dr[6] = 0xffff0ff0;
+    c->dr[7] = 0x400;
+    c->msr_pat = 0x0007040600070406ull;
+    c->msr_apic_base = 0xfee00000ull | (1u << 11) | (c->index == 0 ? 1u << 8 : 0);
+    memset(&c->fpu, 0, sizeof c->fpu);
+    c->fpu.fcw = 0x40;
+    c->fpu.ftw = 0; /* abridged tag word: all registers empty */
+    c->fpu.mxcsr = 0x1f80;
+    c->halted = c->shutdown = false;
+    c->intr_shadow = 0;
+    c->nmi_pending = c->nmi_blocked = false;
+    c->exc_depth = 0;
+    c->rdrand_state = 0x853c49e6748fea9bull ^ (uint64_t)c->index;
+    memset(c->tlb_sup, 0xff, sizeof c->tlb_sup);
+    memset(c->tlb_user, 0xff, sizeof c->tlb_user);
+    cpu_update_mode(c);
+}

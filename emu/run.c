@@ -1,0 +1,191 @@
+/* run.c - the run loop: fetch through the exec TLB, look up or fill a decoded
+ * block, run its handlers, charge cycles, and stop at the deadline (next device
+ * event, cycle limit, end of the SMP quantum) or when the stop word says so.
+ *
+ * vCPUs interleave in fixed quanta of cycles, so an SMP run is as reproducible
+ * as a single-CPU one: the order of everything depends only on cycle counts.
+ */
+#include <string.h>
+
+#include "emu/dcache.h"
+#include "emu/exec.h"
+#include "emu/machine.h"
+
+#define SMP_QUANTUM 2000 /* cycles a vCPU runs before the next one gets its turn */
+
+/* Linear address of RIP, with the CS limit check outside 64-bit mode. Returns
+ * the number of bytes that may be fetched before the limit (or 15). */
+static uint64_t fetch_lin(cpu_t *c, unsigned *limit_room)
+{
+    if (c->mode == MODE_LONG64) {
+        *limit_room = 15;
+        return c->rip;
+    }
+    const seg_t *cs = &c->seg[S_CS];
+    uint64_t ip = c->rip;
+    if (ip > cs->limit)
+        cpu_fault_err(c, EXC_GP, 0);
+    uint64_t room = (uint64_t)cs->limit - ip + 1;
+    *limit_room = room < 15 ? (unsigned)room : 15;
+    return (uint32_t)(cs->base + ip);
+}
+
+static uint64_t fetch_pa(cpu_t *c, uint64_t la)
+{
+    tlb_entry_t *e = &c->tlb[(la >> 12) & (TLB_SIZE - 1)];
+    if (likely(e->tag_x == (la & ~0xfffull)))
+        return e->paddr | (la & 0xfff);
+    return mmu_translate_fetch(c, la);
+}
+
+static void exec_one(cpu_t *c, const dinsn_t *d)
+{
+    c->insn_rip = c->rip;
+    c->rip += d->i.len;
+    d->fn(c, d);
+    c->cycles += d->lat;
+    c->insn_count++;
+}
+
+/* An instruction that crosses a page boundary, or code outside RAM: decode it
+ * from bytes gathered through the MMU and run it without caching. */
+static void run_uncached(cpu_t *c, uint64_t la, uint64_t pa, unsigned limit_room)
+{
+    uint8_t buf[15];
+    unsigned n = 0;
+    while (n < limit_room) {
+        unsigned on_page = 4096 - (unsigned)((la + n) & 0xfff);
+        if (n > 0)
+            pa = fetch_pa(c, c->mode == MODE_LONG64 ? la + n : (uint32_t)(la + n));
+        for (unsigned k = 0; k < on_page && n < limit_room; k++, n++)
+            buf[n] = (uint8_t)phys_read(c->m, pa + k, 1);
+        if (n >= limit_room)
+            break;
+        /* Stop fetching as soon as the bytes we have decode: the next page may
+         * legitimately be unmapped. */
+        x86_insn probe;
+        if (x86_decode(&probe, buf, n, (enum x86_mode)c->dmode) != X86_ERR_SHORT)
+            break;
+    }
+    x86_insn i;
+    int len = x86_decode(&i, buf, n, (enum x86_mode)c->dmode);
+    if (len == X86_ERR_SHORT) /* ran into the CS limit */
+        cpu_fault_err(c, EXC_GP, 0);
+    if (len == X86_ERR_LONG)
+        cpu_fault_err(c, EXC_GP, 0);
+    if (len < 0)
+        cpu_fault(c, EXC_UD);
+    dinsn_t d;
+    dinsn_bind(&d, &i);
+    exec_one(c, &d);
+}
+
+/* Run one block (or only its first instruction when single-stepping). */
+static void run_block(cpu_t *c, bool single)
+{
+    machine_t *m = c->m;
+    unsigned limit_room;
+    uint64_t la = fetch_lin(c, &limit_room);
+    uint64_t pa = fetch_pa(c, la);
+    uint32_t key = c->dmode;
+    dblock_t *b = dcache_lookup(m->dcache, pa, key);
+    if (unlikely(!b)) {
+        const uint8_t *host = phys_ram_ptr(m, pa);
+        if (!host) {
+            run_uncached(c, la, pa, limit_room);
+            return;
+        }
+        unsigned avail = 4096 - (unsigned)(pa & 0xfff);
+        if (c->mode != MODE_LONG64) {
+            uint64_t room = (uint64_t)c->seg[S_CS].limit - c->rip + 1;
+            if (room < avail)
+                avail = (unsigned)room;
+        }
+        b = dcache_fill(m->dcache, m, pa, key, host, avail);
+        if (b->n == 0) {
+            run_uncached(c, la, pa, limit_room);
+            return;
+        }
+    }
+    const dinsn_t *d = b->insns, *end = single ? d + 1 : d + b->n;
+    do {
+        exec_one(c, d);
+    } while (++d < end && !c->stop);
+}
+
+/* Single-step trap after an instruction executed with RFLAGS.TF = 1 (SDM Vol. 3A
+ * "Single-Step Exception Condition"): DR6.BS, then #DB as a trap. */
+static void single_step_trap(cpu_t *c)
+{
+    c->dr[6] |= 1u << 14;
+    cpu_deliver(c, EV_HWEXC, EXC_DB, 0, 0);
+}
+
+/* Run vCPU c until its cycle counter reaches `until` or the machine stops. */
+static void cpu_run(cpu_t *c, uint64_t until)
+{
+    machine_t *m = c->m;
+    c->deadline = until < m->next_event ? until : m->next_event;
+    if (setjmp(c->fault_jmp)) {
+        /* A handler faulted: deliver the event (this may longjmp here again if
+         * delivery itself faults; the exception code escalates to #DF and to
+         * shutdown, so this terminates). */
+        c->stop &= ~STOP_YIELD;
+        cpu_deliver_pending(c);
+        c->cycles += lat_cycles[LAT_SYS];
+    }
+    while (!m->exit_reason) {
+        if (c->cycles >= c->deadline)
+            return;
+        if (unlikely(c->stop)) {
+            c->stop &= ~(STOP_SMC | STOP_MODE | STOP_YIELD | STOP_HALT);
+            if (c->stop & STOP_EXIT)
+                return;
+        }
+        if (unlikely(c->halted || c->shutdown)) {
+            /* Nothing can wake a halted vCPU yet (no interrupt controller):
+             * with interrupts off, or with no device event to come, it is
+             * halted for good. */
+            if (c->shutdown || !(c->rflags & F_IF) || m->next_event == UINT64_MAX) {
+                if (!c->shutdown)
+                    machine_stop(m, MEXIT_HALTED, 0);
+                return;
+            }
+            c->cycles = c->deadline;
+            return;
+        }
+        bool tf = (c->rflags & F_TF) != 0;
+        bool single = tf || c->intr_shadow;
+        run_block(c, single);
+        if (single) {
+            c->intr_shadow = 0;
+            if (tf && !c->stop)
+                single_step_trap(c);
+        }
+    }
+}
+
+enum machine_exit machine_run(machine_t *m)
+{
+    while (!m->exit_reason) {
+        uint64_t now = m->cpu[0]->cycles;
+        for (int i = 1; i < m->ncpus; i++)
+            if (m->cpu[i]->cycles < now)
+                now = m->cpu[i]->cycles;
+        uint64_t until = m->ncpus > 1 ? now + SMP_QUANTUM : UINT64_MAX;
+        if (m->max_cycles && until > m->max_cycles)
+            until = m->max_cycles;
+        if (m->max_cycles && now >= m->max_cycles) {
+            machine_stop(m, MEXIT_CYCLES, 0);
+            break;
+        }
+        for (int i = 0; i < m->ncpus && !m->exit_reason; i++)
+            cpu_run(m->cpu[i], until);
+        now = m->cpu[0]->cycles;
+        for (int i = 1; i < m->ncpus; i++)
+            if (m->cpu[i]->cycles < now)
+                now = m->cpu[i]->cycles;
+        events_fire(m, now);
+    }
+    return m->exit_reason;
+}
