@@ -23,7 +23,8 @@ const uint8_t insn_lat[XI_COUNT] = {
 };
 
 /* Only END matters here; the other row flags are the decoder's business. */
-enum { I64 = 0, O64 = 0, D64 = 0, F64 = 0, LOCK = 0, BYTE = 0, NF = 0, END = 1 };
+enum { I64 = 0, O64 = 0, D64 = 0, F64 = 0, LOCK = 0, BYTE = 0, NF = 0, VNDS = 0, VNV = 0, VL0 = 0,
+       VL1 = 0, VW0 = 0, VW1 = 0, END = 1 };
 const uint8_t insn_ends_block[XI_COUNT] = {
 #define X(id, map, opc, sel, pfx, o1, o2, o3, flags) [XI_##id] = (flags) & END,
 #include "decoder/opcodes.def"
