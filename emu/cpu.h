@@ -226,6 +226,10 @@ typedef struct cpu {
     bool nmi_pending, nmi_blocked;
     uint8_t exc_depth;       /* nesting of exception delivery, for #DF and triple fault */
     uint8_t exc_first;       /* vector of the exception being delivered (class for #DF rules) */
+    /* the event cpu_fault*()/cpu_raise_soft() recorded for cpu_deliver_pending() (emu/except.c) */
+    uint8_t ev_type, ev_vec; /* enum event_type, vector */
+    bool ev_has_err;
+    uint32_t ev_err;
     uint64_t rdrand_state;   /* deterministic RDRAND/RDSEED generator */
 
     /* -- fault unwinding -- */
