@@ -145,4 +145,9 @@ static inline int stack_size(cpu_t *c)
 void push(cpu_t *c, int size, uint64_t v);  /* emu/stack.c */
 uint64_t pop(cpu_t *c, int size);
 
+/* ---- port I/O ---- */
+/* Whether CPL/IOPL and, when they do not suffice, the TSS I/O permission bit map
+ * allow a size-byte access at port (emu/exec_io.c); #GP(0) is the caller's. */
+bool io_allowed(cpu_t *c, uint16_t port, int size);
+
 #endif
