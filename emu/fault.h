@@ -46,9 +46,4 @@ void cpu_deliver_pending(cpu_t *c);
 /* Triple fault: the CPU enters shutdown. */
 void cpu_triple_fault(cpu_t *c);
 
-/* Deliver the event the last cpu_fault*()/cpu_raise_soft() recorded; the run
- * loop calls it when its setjmp(c->fault_jmp) returns non-zero. Faults restart
- * at c->insn_rip; software events return past the instruction. */
-void cpu_deliver_pending(cpu_t *c);
-
 #endif
