@@ -151,7 +151,8 @@ typedef struct tlb_entry {
     uint64_t tag_x;   /* execute tag */
     uintptr_t addend; /* host address = linear + addend (RAM only) */
     uint64_t paddr;   /* physical address of the page */
-    uint64_t pcid_g;  /* PCID (bits 0-11) and global (bit 63), for INVLPG/INVPCID and CR3 loads */
+    uint64_t pcid_g;  /* PCID (bits 0-11), page-size log2 (bits 56-61) and global (bit 63), for
+                       * INVLPG/INVPCID and CR3 loads */
 } tlb_entry_t;
 
 /* One x87 data register in its 80-bit image (significand, then sign and
@@ -207,6 +208,7 @@ typedef struct cpu {
     dtr_t gdtr, idtr;
 
     uint64_t cr0, cr2, cr3, cr4, cr8, efer, xcr0;
+    uint64_t pdpte[4];       /* PAE paging: the PDPTE registers, loaded by MOV CR0/CR3/CR4 (emu/paging.c) */
     uint64_t dr[8];          /* DR0-3, DR6 at [6], DR7 at [7] (4 and 5 alias them) */
 
     /* MSRs without a home elsewhere */
