@@ -71,6 +71,7 @@ typedef struct machine {
 
     cpu_t *cpu[MAX_CPUS];
     int ncpus;
+    cpu_t *cur;            /* the vCPU whose turn it is (devices read time from it) */
 
     uint64_t max_cycles;   /* 0: unlimited */
     enum machine_exit exit_reason;
@@ -115,6 +116,11 @@ void mmio_register(machine_t *m, uint64_t base, uint64_t size, mmio_read_fn rd, 
 mmio_region_t *mmio_find(machine_t *m, uint64_t pa);
 
 /* --- time --- */
+/* The current cycle, as the running vCPU sees it (devices read time here). */
+static inline uint64_t machine_now(const machine_t *m)
+{
+    return (m->cur ? m->cur : m->cpu[0])->cycles;
+}
 /* Arm ev to fire at cycle `when` (re-arming moves it). */
 void event_schedule(machine_t *m, event_t *ev, uint64_t when);
 void event_cancel(machine_t *m, event_t *ev);

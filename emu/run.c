@@ -179,8 +179,11 @@ enum machine_exit machine_run(machine_t *m)
             machine_stop(m, MEXIT_CYCLES, 0);
             break;
         }
-        for (int i = 0; i < m->ncpus && !m->exit_reason; i++)
+        for (int i = 0; i < m->ncpus && !m->exit_reason; i++) {
+            m->cur = m->cpu[i];
             cpu_run(m->cpu[i], until);
+        }
+        m->cur = NULL;
         now = m->cpu[0]->cycles;
         for (int i = 1; i < m->ncpus; i++)
             if (m->cpu[i]->cycles < now)
