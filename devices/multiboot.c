@@ -9,6 +9,8 @@
  */
 #include "devices/multiboot.h"
 
+#include "emu/flags.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,7 +307,7 @@ void mb_enter(cpu_t *c, uint32_t info, uint32_t entry)
             c->seg[s] = flat(0x10, 0x3);
     c->cr0 = CR0_PE | CR0_ET; /* PG=0; caches on as firmware leaves them */
     c->efer = 0;
-    c->rflags = 0x2;          /* IF=0, VM=0, everything else clear */
+    cpu_set_rflags(c, 0x2);   /* IF=0, VM=0, everything else clear */
     c->halted = false;
     cpu_update_mode(c);
 }
