@@ -226,6 +226,7 @@ typedef struct cpu {
     bool shutdown;           /* triple fault */
     uint8_t intr_shadow;     /* 1: blocking by STI, 2: blocking by MOV SS/POP SS (for the next instruction) */
     bool nmi_pending, nmi_blocked;
+    bool intr_line;          /* the INTR input is asserted: an external interrupt waits for IF */
     uint8_t exc_depth;       /* nesting of exception delivery, for #DF and triple fault */
     uint8_t exc_first;       /* vector of the exception being delivered (class for #DF rules) */
     /* the event cpu_fault*()/cpu_raise_soft() recorded for cpu_deliver_pending() (emu/except.c) */

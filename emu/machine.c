@@ -187,6 +187,16 @@ mmio_region_t *mmio_find(machine_t *m, uint64_t pa)
     return NULL;
 }
 
+/* ---- interrupts ---- */
+
+void machine_set_intr(machine_t *m, int cpu, bool level)
+{
+    cpu_t *c = m->cpu[cpu];
+    c->intr_line = level;
+    if (level)
+        c->stop |= STOP_IRQ; /* leave the block: the interrupt may be deliverable now */
+}
+
 /* ---- events ---- */
 
 static void events_recompute(machine_t *m)

@@ -78,6 +78,11 @@ typedef struct machine {
     int exit_value;        /* the byte written to the debug-exit port */
 
     struct dcache *dcache; /* decoded-block cache (emu/dcache.c) */
+
+    /* The interrupt controller in front of the vCPUs' INTR inputs (the PIC now,
+     * the local APICs later): the acknowledge cycle returns the vector. */
+    int (*intr_ack)(void *opaque, int cpu);
+    void *intr_opaque;
 } machine_t;
 
 machine_t *machine_new(uint64_t ram_size, const struct cpu_model *model, int ncpus);
@@ -114,6 +119,10 @@ uint64_t io_read(machine_t *m, uint16_t port, int size);
 void io_write(machine_t *m, uint16_t port, int size, uint64_t val);
 void mmio_register(machine_t *m, uint64_t base, uint64_t size, mmio_read_fn rd, mmio_write_fn wr, void *opaque);
 mmio_region_t *mmio_find(machine_t *m, uint64_t pa);
+
+/* --- interrupts --- */
+/* Drive vCPU cpu's INTR input (the controller calls this when its output changes). */
+void machine_set_intr(machine_t *m, int cpu, bool level);
 
 /* --- time --- */
 /* The current cycle, as the running vCPU sees it (devices read time here). */

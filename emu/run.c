@@ -138,15 +138,23 @@ static void cpu_run(cpu_t *c, uint64_t until)
         if (c->cycles >= c->deadline)
             return;
         if (unlikely(c->stop)) {
-            c->stop &= ~(STOP_SMC | STOP_MODE | STOP_YIELD | STOP_HALT);
+            c->stop &= ~(STOP_SMC | STOP_MODE | STOP_YIELD | STOP_HALT | STOP_IRQ);
             if (c->stop & STOP_EXIT)
                 return;
         }
+        /* External interrupts are recognised between instructions when IF = 1
+         * and no STI/MOV SS shadow is in force (SDM Vol. 3A "Interrupt
+         * Priorities" and "Masking Maskable Hardware Interrupts"). */
+        if (unlikely(c->intr_line) && (c->rflags & F_IF) && !c->intr_shadow && !c->shutdown) {
+            int vec = m->intr_ack(m->intr_opaque, c->index);
+            cpu_deliver(c, EV_EXTINT, vec, 0, 0);
+            c->cycles += lat_cycles[LAT_SYS];
+            continue;
+        }
         if (unlikely(c->halted || c->shutdown)) {
-            /* Nothing can wake a halted vCPU yet (no interrupt controller):
-             * with interrupts off, or with no device event to come, it is
-             * halted for good. */
-            if (c->shutdown || !(c->rflags & F_IF) || m->next_event == UINT64_MAX) {
+            /* A halted vCPU wakes for an interrupt. With interrupts off, or
+             * with no device event to come, nothing can wake it: halted for good. */
+            if (c->shutdown || !(c->rflags & F_IF) || (m->next_event == UINT64_MAX && !c->intr_line)) {
                 if (!c->shutdown)
                     machine_stop(m, MEXIT_HALTED, 0);
                 return;
