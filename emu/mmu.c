@@ -1,0 +1,292 @@
+/* mmu.c - the software TLB and the slow paths of linear memory access: TLB
+ * fill from the page walker (emu/paging.c), A/D updates, MMIO, stores to pages
+ * holding decoded code, page-crossing accesses, implicit supervisor accesses,
+ * and TLB maintenance (INVLPG, INVPCID, CR3 loads).
+ *
+ * A TLB entry caches the walk's *decision* for the privilege of its array
+ * (tlb_user for CPL 3, tlb_sup otherwise): a tag without low bits means the
+ * access may take the inline fast path; TLB_INVALID means "walk again" (the
+ * walk then produces the exact #PF). So anything that changes how rights are
+ * decided (CR0.WP, CR4.SMEP/SMAP/PGE/PAE/PSE, EFER.NXE) must flush the TLB, and
+ * supervisor data accesses to user pages under SMAP are never cached, because
+ * they depend on EFLAGS.AC (which changes without a flush).
+ */
+#include "emu/mmu.h"
+
+#include "emu/fault.h"
+#include "emu/machine.h"
+#include "emu/paging.h"
+
+#define PAGE_MASK (~0xfffull)
+#define TLB_PG_SHIFT(e) ((unsigned)((e)->pcid_g >> 56) & 63)
+#define TLB_GLOBAL (1ull << 63)
+#define MAX_SPLIT_PAGES 8 /* block accesses up to 28 KiB */
+
+/* Privilege of an explicit access by the current CPL. */
+static inline unsigned cur_flags(const cpu_t *c)
+{
+    if (c->cpl == 3)
+        return PGA_USER;
+    return (c->rflags & F_AC) ? PGA_AC : 0;
+}
+
+static inline tlb_entry_t *tlb_slot(cpu_t *c, unsigned flags, uint64_t la)
+{
+    return &((flags & PGA_USER) ? c->tlb_user : c->tlb_sup)[(la >> 12) & (TLB_SIZE - 1)];
+}
+
+/* Linear addresses wrap at 4 GiB outside 64-bit mode. */
+static inline uint64_t lin_mask(const cpu_t *c)
+{
+    return c->mode == MODE_LONG64 ? ~0ull : 0xffffffffull;
+}
+
+static inline bool canonical(uint64_t la)
+{
+    return (uint64_t)(((int64_t)la >> 47) + 1) <= 1;
+}
+
+static void fill(cpu_t *c, tlb_entry_t *e, uint64_t page, const pg_ctx_t *ctx, const pg_walk_t *w,
+                 unsigned flags)
+{
+    machine_t *m = c->m;
+    uint64_t pa = w->pa & PAGE_MASK;
+    uint8_t *host = phys_ram_ptr(m, pa);
+    uint64_t slow = host ? 0 : TLB_SLOW_MMIO;
+    unsigned priv = flags & PGA_USER;
+    /* SMAP decisions depend on EFLAGS.AC: walk every time */
+    bool smap = !priv && w->user && (ctx->cr4 & CR4_SMAP);
+    e->tag_r = page | (smap || pg_check(ctx, w, ACC_READ, priv | PGA_AC) ? TLB_INVALID : slow);
+    e->tag_w = page | (smap || pg_check(ctx, w, ACC_WRITE, priv | PGA_AC)
+                           ? TLB_INVALID
+                           : slow | (w->dirty ? 0 : TLB_SLOW_DIRTY) |
+                                 (host && m->code_pages[pa >> 12] ? TLB_SLOW_CODE : 0));
+    e->tag_x = page | (pg_check(ctx, w, ACC_EXEC, priv) ? TLB_INVALID : 0);
+    e->addend = host ? (uintptr_t)host - (uintptr_t)page : 0;
+    e->paddr = pa;
+    uint64_t pcid = (ctx->cr4 & CR4_PCIDE) ? (ctx->cr3 & 0xfff) : 0;
+    e->pcid_g = pcid | (uint64_t)w->page_shift << 56 | (w->global ? TLB_GLOBAL : 0);
+}
+
+/* Translate la for one access (within a page), through the TLB; #PF on failure. */
+static uint64_t xlate(cpu_t *c, uint64_t la, enum mmu_access acc, unsigned flags)
+{
+    tlb_entry_t *e = tlb_slot(c, flags, la);
+    uint64_t page = la & PAGE_MASK;
+    uint64_t tag = acc == ACC_READ ? e->tag_r : acc == ACC_WRITE ? e->tag_w : e->tag_x;
+    /* slow-path reasons that still mean "allowed"; a write must walk to set D */
+    uint64_t ok_bits = TLB_SLOW_MMIO | TLB_SLOW_CODE | (acc == ACC_WRITE ? 0 : TLB_SLOW_DIRTY);
+    if ((tag & ~ok_bits) == page)
+        return e->paddr | (la & 0xfff);
+    pg_ctx_t ctx;
+    pg_walk_t w;
+    pg_ctx_cpu(&ctx, c);
+    if (!pg_walk(&ctx, la, acc, flags, &w))
+        cpu_fault_pf(c, la, w.err);
+    pg_update_ad(&ctx, &w, acc == ACC_WRITE);
+    fill(c, e, page, &ctx, &w, flags);
+    return w.pa;
+}
+
+/* Bytes [pa, pa+n) within one page: RAM directly, else byte by byte over the bus. */
+static void phys_bytes(machine_t *m, uint64_t pa, uint8_t *buf, int n, bool write)
+{
+    uint8_t *p = phys_ram_ptr(m, pa);
+    if (p) {
+        if (write) {
+            memcpy(p, buf, n);
+            if (m->code_pages[pa >> 12])
+                phys_code_write(m, pa, n);
+        } else {
+            memcpy(buf, p, n);
+        }
+        return;
+    }
+    for (int k = 0; k < n; k++) {
+        if (write)
+            phys_write(m, pa + k, 1, buf[k]);
+        else
+            buf[k] = (uint8_t)phys_read(m, pa + k, 1);
+    }
+}
+
+/* An access of n bytes that may span pages: every page is translated (and
+ * checked) before any byte moves. */
+static void access_pages(cpu_t *c, uint64_t la, uint8_t *buf, int n, enum mmu_access acc, unsigned flags)
+{
+    uint64_t pa[MAX_SPLIT_PAGES];
+    int len[MAX_SPLIT_PAGES], np = 0;
+    uint64_t mask = lin_mask(c);
+    for (int done = 0; done < n; np++) {
+        uint64_t a = (la + (uint64_t)done) & mask;
+        if (done && !canonical(a))
+            cpu_fault_err(c, EXC_GP, 0);
+        int chunk = 0x1000 - (int)(a & 0xfff);
+        if (chunk > n - done)
+            chunk = n - done;
+        pa[np] = xlate(c, a, acc, flags);
+        len[np] = chunk;
+        done += chunk;
+    }
+    for (int k = 0, off = 0; k < np; off += len[k], k++)
+        phys_bytes(c->m, pa[k], buf + off, len[k], acc == ACC_WRITE);
+}
+
+static uint64_t rd(cpu_t *c, uint64_t la, int size, unsigned flags)
+{
+    if (likely((la & 0xfff) + (unsigned)size <= 0x1000))
+        return phys_read(c->m, xlate(c, la, ACC_READ, flags), size);
+    uint64_t v = 0;
+    access_pages(c, la, (uint8_t *)&v, size, ACC_READ, flags);
+    return v;
+}
+
+static void wr(cpu_t *c, uint64_t la, int size, uint64_t val, unsigned flags)
+{
+    if (likely((la & 0xfff) + (unsigned)size <= 0x1000)) {
+        uint64_t pa = xlate(c, la, ACC_WRITE, flags);
+        phys_write(c->m, pa, size, val); /* invalidates decoded code on the page */
+        /* a page that no longer holds decoded code gets its fast write tag back */
+        tlb_entry_t *e = tlb_slot(c, flags, la);
+        if ((e->tag_w & TLB_SLOW_CODE) && !c->m->code_pages[pa >> 12])
+            e->tag_w &= ~(uint64_t)TLB_SLOW_CODE;
+        return;
+    }
+    access_pages(c, la, (uint8_t *)&val, size, ACC_WRITE, flags);
+}
+
+uint64_t lin_read_slow(cpu_t *c, uint64_t la, int size)
+{
+    return rd(c, la, size, cur_flags(c));
+}
+
+void lin_write_slow(cpu_t *c, uint64_t la, int size, uint64_t val)
+{
+    wr(c, la, size, val, cur_flags(c));
+}
+
+uint64_t lin_read_sys(cpu_t *c, uint64_t la, int size)
+{
+    return rd(c, la, size, PGA_IMPLICIT);
+}
+
+void lin_write_sys(cpu_t *c, uint64_t la, int size, uint64_t val)
+{
+    wr(c, la, size, val, PGA_IMPLICIT);
+}
+
+void lin_read_bytes(cpu_t *c, uint64_t la, void *dst, int n)
+{
+    access_pages(c, la, dst, n, ACC_READ, cur_flags(c));
+}
+
+void lin_write_bytes(cpu_t *c, uint64_t la, const void *src, int n)
+{
+    access_pages(c, la, (uint8_t *)src, n, ACC_WRITE, cur_flags(c));
+}
+
+void lin_probe_write(cpu_t *c, uint64_t la, int n)
+{
+    uint64_t mask = lin_mask(c);
+    unsigned flags = cur_flags(c);
+    for (int done = 0; done < n;) {
+        uint64_t a = (la + (uint64_t)done) & mask;
+        if (done && !canonical(a))
+            cpu_fault_err(c, EXC_GP, 0);
+        xlate(c, a, ACC_WRITE, flags);
+        done += 0x1000 - (int)(a & 0xfff);
+    }
+}
+
+uint64_t mmu_translate_fetch(cpu_t *c, uint64_t la)
+{
+    return xlate(c, la, ACC_EXEC, c->cpl == 3 ? PGA_USER : 0);
+}
+
+uint64_t mmu_translate(cpu_t *c, uint64_t la, enum mmu_access acc)
+{
+    return xlate(c, la, acc, acc == ACC_EXEC ? (c->cpl == 3 ? PGA_USER : 0) : cur_flags(c));
+}
+
+uint64_t mmu_probe(cpu_t *c, uint64_t la, enum mmu_access acc, int user, uint64_t *pa)
+{
+    pg_ctx_t ctx;
+    pg_walk_t w;
+    pg_ctx_cpu(&ctx, c);
+    unsigned flags = user ? PGA_USER : ((c->rflags & F_AC) ? PGA_AC : 0);
+    if (!pg_walk(&ctx, la, acc, flags, &w))
+        return w.err | (1ull << 31);
+    *pa = w.pa;
+    return 0;
+}
+
+/* ---- TLB maintenance ---- */
+
+static inline void inval(tlb_entry_t *e)
+{
+    memset(e, 0xff, sizeof *e); /* tags with TLB_INVALID set never match */
+}
+
+/* Does entry e (of any page size) translate la? */
+static inline bool covers(const tlb_entry_t *e, uint64_t la)
+{
+    return ((e->tag_r ^ la) >> TLB_PG_SHIFT(e)) == 0;
+}
+
+/* Invalidate, in both arrays, every entry e for which cond holds. */
+#define TLB_SCAN(c, cond)                                                 \
+    for (int arr = 0; arr < 2; arr++) {                                   \
+        tlb_entry_t *t = arr ? (c)->tlb_user : (c)->tlb_sup;              \
+        for (int k = 0; k < TLB_SIZE; k++) {                              \
+            tlb_entry_t *e = &t[k];                                       \
+            if (cond)                                                     \
+                inval(e);                                                 \
+        }                                                                 \
+    }
+
+void tlb_flush_all(cpu_t *c)
+{
+    memset(c->tlb_sup, 0xff, sizeof c->tlb_sup);
+    memset(c->tlb_user, 0xff, sizeof c->tlb_user);
+}
+
+void tlb_flush_nonglobal(cpu_t *c)
+{
+    TLB_SCAN(c, !(e->pcid_g & TLB_GLOBAL));
+}
+
+void tlb_flush_page(cpu_t *c, uint64_t la)
+{
+    /* a large page sits in the TLB as several 4 KiB entries: find them all */
+    TLB_SCAN(c, covers(e, la));
+}
+
+void tlb_flush_pcid(cpu_t *c, uint16_t pcid, int keep_global)
+{
+    TLB_SCAN(c, (e->pcid_g & 0xfff) == pcid && !(keep_global && (e->pcid_g & TLB_GLOBAL)));
+}
+
+void tlb_flush_page_pcid(cpu_t *c, uint64_t la, uint16_t pcid)
+{
+    TLB_SCAN(c, covers(e, la) && (e->pcid_g & 0xfff) == pcid && !(e->pcid_g & TLB_GLOBAL));
+}
+
+void tlb_flush_cr3(cpu_t *c, uint16_t pcid, bool keep_pcid)
+{
+    /* the TLB holds one PCID's non-global entries at a time (tags carry no PCID) */
+    TLB_SCAN(c, !(e->pcid_g & TLB_GLOBAL) && !(keep_pcid && (e->pcid_g & 0xfff) == pcid));
+}
+
+void tlb_code_page_added(machine_t *m, uint64_t pa)
+{
+    pa &= PAGE_MASK;
+    for (int i = 0; i < m->ncpus; i++) {
+        cpu_t *c = m->cpu[i];
+        for (int arr = 0; arr < 2; arr++) {
+            tlb_entry_t *t = arr ? c->tlb_user : c->tlb_sup;
+            for (int k = 0; k < TLB_SIZE; k++)
+                if (t[k].paddr == pa && !(t[k].tag_w & TLB_INVALID))
+                    t[k].tag_w |= TLB_SLOW_CODE;
+        }
+    }
+}
