@@ -69,37 +69,6 @@ void cpu_triple_fault(cpu_t *c)
 
 static inline bool is_soft(int type) { return type == EV_SWINT || type == EV_SWEXC; }
 
-/* A stack being built before it becomes current: the pushes check the limit of
- * ss (or canonicality for a 64-bit target) and raise #SS(err) when it does not
- * allow them (SDM: "IF stack limit does not allow push ... THEN #SS"). */
-typedef struct stk {
-    seg_t ss;
-    uint64_t sp, mask; /* stack pointer and its width (0xffff, 0xffffffff or ~0) */
-    bool is64, sys;    /* 64-bit target; supervisor (implicit) accesses */
-    uint32_t err;      /* #SS error code */
-} stk_t;
-
-static void stk_push(cpu_t *c, stk_t *s, int size, uint64_t v)
-{
-    s->sp = (s->sp - (uint64_t)size) & s->mask;
-    uint64_t la = seg_lin_cache(c, &s->ss, s->is64, s->sp, size, EXC_SS, s->err);
-    if (s->sys)
-        lin_write_sys(c, la, size, v);
-    else
-        lin_write(c, la, size, v);
-}
-
-static uint64_t sp_mask_of(const seg_t *ss) { return (ss->ar & AR_DB) ? 0xffffffffull : 0xffffull; }
-
-/* Write the stack pointer of width mask back into RSP (a 16-bit stack keeps RSP's upper bits). */
-static void set_sp(cpu_t *c, uint64_t sp, uint64_t mask)
-{
-    if (mask == 0xffff)
-        c->gpr[R_RSP] = (c->gpr[R_RSP] & ~0xffffull) | sp;
-    else
-        c->gpr[R_RSP] = sp;
-}
-
 /* Real-address mode: the IVT holds 4-byte far pointers (SDM Vol. 3A "Interrupt
  * and Exception Handling in Real-Address Mode"). No error codes are pushed. */
 static void deliver_real(cpu_t *c, int vec, uint64_t fl)
@@ -107,12 +76,12 @@ static void deliver_real(cpu_t *c, int vec, uint64_t fl)
     if ((unsigned)vec * 4 + 3 > c->idtr.limit)
         cpu_fault_err(c, EXC_GP, 0);
     uint32_t ivt = (uint32_t)lin_read_sys(c, (uint32_t)(c->idtr.base + (unsigned)vec * 4), 4);
-    stk_t s = { .ss = c->seg[S_SS], .sp = c->gpr[R_RSP], .mask = sp_mask_of(&c->seg[S_SS]) };
+    seg_stack_t s = { .ss = c->seg[S_SS], .sp = c->gpr[R_RSP], .mask = seg_sp_mask(&c->seg[S_SS]) };
     s.sp &= s.mask;
-    stk_push(c, &s, 2, fl);
-    stk_push(c, &s, 2, c->seg[S_CS].sel);
-    stk_push(c, &s, 2, c->rip);
-    set_sp(c, s.sp, s.mask);
+    seg_stack_push(c, &s, 2, fl);
+    seg_stack_push(c, &s, 2, c->seg[S_CS].sel);
+    seg_stack_push(c, &s, 2, c->rip);
+    seg_set_sp(c, s.sp, s.mask);
     c->rflags &= ~(uint64_t)(F_IF | F_TF | F_AC);
     seg_load_real(c, S_CS, (uint16_t)(ivt >> 16));
     c->rip = ivt & 0xffff;
@@ -129,11 +98,11 @@ static void deliver_v86_redirect(cpu_t *c, int vec, uint64_t fl)
     uint16_t img = (uint16_t)fl;
     if (!iopl3)
         img = (uint16_t)((img & ~F_IF) | ((fl & F_VIF) ? F_IF : 0) | F_IOPL);
-    stk_t s = { .ss = c->seg[S_SS], .sp = c->gpr[R_RSP] & 0xffff, .mask = 0xffff };
-    stk_push(c, &s, 2, img);
-    stk_push(c, &s, 2, c->seg[S_CS].sel);
-    stk_push(c, &s, 2, c->rip);
-    set_sp(c, s.sp, s.mask);
+    seg_stack_t s = { .ss = c->seg[S_SS], .sp = c->gpr[R_RSP] & 0xffff, .mask = 0xffff };
+    seg_stack_push(c, &s, 2, img);
+    seg_stack_push(c, &s, 2, c->seg[S_CS].sel);
+    seg_stack_push(c, &s, 2, c->rip);
+    seg_set_sp(c, s.sp, s.mask);
     c->rflags &= ~(uint64_t)(F_TF | (iopl3 ? F_IF : F_VIF));
     seg_load_real(c, S_CS, (uint16_t)(ivt >> 16));
     c->rip = ivt & 0xffff;
@@ -209,11 +178,11 @@ static void deliver_prot(cpu_t *c, int type, int vec, bool has_err, uint32_t err
         task_switch(c, gate_sel(g), TS_INT, ext);
         if (has_err) {
             /* The error code goes on the new task's stack (SDM "Error Code"). */
-            stk_t s = { .ss = c->seg[S_SS], .mask = sp_mask_of(&c->seg[S_SS]), .sys = c->cpl < 3,
+            seg_stack_t s = { .ss = c->seg[S_SS], .mask = seg_sp_mask(&c->seg[S_SS]), .sys = c->cpl < 3,
                         .err = ext };
             s.sp = c->gpr[R_RSP] & s.mask;
-            stk_push(c, &s, (AR_TYPE(c->seg[S_TR].ar) & 8) ? 4 : 2, err);
-            set_sp(c, s.sp, s.mask);
+            seg_stack_push(c, &s, (AR_TYPE(c->seg[S_TR].ar) & 8) ? 4 : 2, err);
+            seg_set_sp(c, s.sp, s.mask);
         }
         return;
     }
@@ -225,7 +194,7 @@ static void deliver_prot(cpu_t *c, int type, int vec, bool has_err, uint32_t err
     int psz = (gt & 8) ? 4 : 2;
     uint32_t off = psz == 4 ? gate_off(g) : (uint32_t)(g & 0xffff);
     int new_cpl = c->cpl;
-    stk_t s;
+    seg_stack_t s;
 
     if (!conforming && dpl < c->cpl) {
         /* Inter-privilege: the stack for DPL comes from the TSS. From V86
@@ -238,36 +207,36 @@ static void deliver_prot(cpu_t *c, int type, int vec, bool has_err, uint32_t err
         seg_tss_stack(c, dpl, ext, &nss, &nsp);
         seg_check_new_ss(c, nss, dpl, ext, &ssd);
         new_cpl = dpl;
-        s = (stk_t){ .sys = true, .err = (nss & 0xfffcu) | ext };
+        s = (seg_stack_t){ .sys = true, .err = (nss & 0xfffcu) | ext };
         seg_cache_from_desc(&s.ss, nss, ssd);
-        s.mask = sp_mask_of(&s.ss);
+        s.mask = seg_sp_mask(&s.ss);
         s.sp = nsp & s.mask;
         if (off > desc_limit(d))
             cpu_fault_err(c, EXC_GP, ext);
         if (v86) {
-            stk_push(c, &s, psz, c->seg[S_GS].sel);
-            stk_push(c, &s, psz, c->seg[S_FS].sel);
-            stk_push(c, &s, psz, c->seg[S_DS].sel);
-            stk_push(c, &s, psz, c->seg[S_ES].sel);
+            seg_stack_push(c, &s, psz, c->seg[S_GS].sel);
+            seg_stack_push(c, &s, psz, c->seg[S_FS].sel);
+            seg_stack_push(c, &s, psz, c->seg[S_DS].sel);
+            seg_stack_push(c, &s, psz, c->seg[S_ES].sel);
         }
-        stk_push(c, &s, psz, c->seg[S_SS].sel);
-        stk_push(c, &s, psz, c->gpr[R_RSP]);
+        seg_stack_push(c, &s, psz, c->seg[S_SS].sel);
+        seg_stack_push(c, &s, psz, c->gpr[R_RSP]);
         seg_desc_set_accessed(c, nss, &ssd);
         s.ss.ar = desc_ar(ssd);
     } else {
         if (v86)
             cpu_fault_err(c, EXC_GP, (sel & 0xfffcu) | ext);
-        s = (stk_t){ .ss = c->seg[S_SS], .sys = c->cpl < 3, .err = ext };
-        s.mask = sp_mask_of(&s.ss);
+        s = (seg_stack_t){ .ss = c->seg[S_SS], .sys = c->cpl < 3, .err = ext };
+        s.mask = seg_sp_mask(&s.ss);
         s.sp = c->gpr[R_RSP] & s.mask;
         if (off > desc_limit(d))
             cpu_fault_err(c, EXC_GP, ext);
     }
-    stk_push(c, &s, psz, fl);
-    stk_push(c, &s, psz, c->seg[S_CS].sel);
-    stk_push(c, &s, psz, c->rip);
+    seg_stack_push(c, &s, psz, fl);
+    seg_stack_push(c, &s, psz, c->seg[S_CS].sel);
+    seg_stack_push(c, &s, psz, c->rip);
     if (has_err)
-        stk_push(c, &s, psz, err);
+        seg_stack_push(c, &s, psz, err);
     seg_desc_set_accessed(c, sel, &d);
 
     /* Commit: nothing below can fault. */
@@ -278,7 +247,7 @@ static void deliver_prot(cpu_t *c, int type, int vec, bool has_err, uint32_t err
                 if (r != S_CS && r != S_SS)
                     seg_cache_null(&c->seg[r], 0);
     }
-    set_sp(c, s.sp, s.mask);
+    seg_set_sp(c, s.sp, s.mask);
     c->rflags &= ~(uint64_t)(F_TF | F_NT | F_RF | F_VM | ((gt & 1) ? 0 : F_IF));
     seg_set_cs(c, sel, d, new_cpl);
     c->rip = off;
@@ -322,15 +291,15 @@ static void deliver_long(cpu_t *c, int type, int vec, bool has_err, uint32_t err
         if (!seg_canonical(c, rsp))
             cpu_fault_err(c, EXC_SS, ext);
     }
-    stk_t s = { .ss = c->seg[S_SS], .sp = rsp & ~15ull, .mask = ~0ull, .is64 = true,
+    seg_stack_t s = { .ss = c->seg[S_SS], .sp = rsp & ~15ull, .mask = ~0ull, .is64 = true,
                 .sys = new_cpl < 3, .err = ext };
-    stk_push(c, &s, 8, c->seg[S_SS].sel);
-    stk_push(c, &s, 8, c->gpr[R_RSP]);
-    stk_push(c, &s, 8, fl);
-    stk_push(c, &s, 8, c->seg[S_CS].sel);
-    stk_push(c, &s, 8, c->rip);
+    seg_stack_push(c, &s, 8, c->seg[S_SS].sel);
+    seg_stack_push(c, &s, 8, c->gpr[R_RSP]);
+    seg_stack_push(c, &s, 8, fl);
+    seg_stack_push(c, &s, 8, c->seg[S_CS].sel);
+    seg_stack_push(c, &s, 8, c->rip);
     if (has_err)
-        stk_push(c, &s, 8, err);
+        seg_stack_push(c, &s, 8, err);
     seg_desc_set_accessed(c, sel, &d);
 
     if (new_cpl != c->cpl)

@@ -278,6 +278,32 @@ void seg_check_new_ss(cpu_t *c, uint16_t sel, int dpl, uint32_t ext, uint64_t *d
         cpu_fault_err(c, EXC_SS, err);
 }
 
+/* ---- stacks in the making ---- */
+
+seg_stack_t seg_stack_cur(cpu_t *c)
+{
+    seg_stack_t s = { .ss = c->seg[S_SS], .is64 = c->mode == MODE_LONG64 };
+    s.mask = s.is64 ? ~0ull : seg_sp_mask(&s.ss);
+    s.sp = c->gpr[R_RSP] & s.mask;
+    return s;
+}
+
+void seg_stack_push(cpu_t *c, seg_stack_t *s, int size, uint64_t v)
+{
+    s->sp = (s->sp - (uint64_t)size) & s->mask;
+    uint64_t la = seg_lin_cache(c, &s->ss, s->is64, s->sp, size, EXC_SS, s->err);
+    if (s->sys)
+        lin_write_sys(c, la, size, v);
+    else
+        lin_write(c, la, size, v);
+}
+
+uint64_t seg_stack_read(cpu_t *c, const seg_stack_t *s, uint64_t off, int size)
+{
+    uint64_t la = seg_lin_cache(c, &s->ss, s->is64, (s->sp + off) & s->mask, size, EXC_SS, s->err);
+    return s->sys ? lin_read_sys(c, la, size) : lin_read(c, la, size);
+}
+
 /* ---- task switching (SDM Vol. 3A "Task Switching", "Task-State Segment") ---- */
 
 /* Field offsets of the 32-bit and 16-bit TSS. */

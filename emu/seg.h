@@ -117,6 +117,32 @@ void seg_tss_stack(cpu_t *c, int dpl, uint32_t ext, uint16_t *ss, uint64_t *sp);
  * | ext) if not present. Returns the descriptor in *d. */
 void seg_check_new_ss(cpu_t *c, uint16_t sel, int dpl, uint32_t ext, uint64_t *d);
 
+/* A stack in the making (far calls, interrupts, returns): pushes and reads are
+ * checked against ss (which need not be loaded yet) and raise #SS(err); the
+ * stack pointer lives here until seg_set_sp() commits it, so a fault leaves
+ * RSP unchanged. */
+typedef struct seg_stack {
+    seg_t ss;
+    uint64_t sp, mask; /* stack pointer and its width: 0xffff, 0xffffffff or ~0 */
+    bool is64, sys;    /* 64-bit stack (canonical checks only); implicit supervisor accesses */
+    uint32_t err;      /* #SS error code */
+} seg_stack_t;
+/* The current stack (SS:RSP at CPL, #SS(0)). */
+seg_stack_t seg_stack_cur(cpu_t *c);
+void seg_stack_push(cpu_t *c, seg_stack_t *s, int size, uint64_t v);
+/* Read size bytes at s->sp + off (no pop). */
+uint64_t seg_stack_read(cpu_t *c, const seg_stack_t *s, uint64_t off, int size);
+/* Stack-pointer width of a stack segment outside 64-bit mode (its B bit). */
+static inline uint64_t seg_sp_mask(const seg_t *ss) { return (ss->ar & AR_DB) ? 0xffffffffull : 0xffffull; }
+/* Write a stack pointer of width mask into RSP (a 16-bit stack keeps RSP[63:16]). */
+static inline void seg_set_sp(cpu_t *c, uint64_t sp, uint64_t mask)
+{
+    if (mask == 0xffff)
+        c->gpr[R_RSP] = (c->gpr[R_RSP] & ~0xffffull) | (sp & 0xffff);
+    else
+        c->gpr[R_RSP] = sp & mask;
+}
+
 /* ---- tasks ---- */
 /* Why a task switch happens (SDM Vol. 3A "Task Switching"); decides the busy
  * bits, the NT flag and the previous-task link. */
