@@ -85,10 +85,11 @@ void op_xchg_EvGv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, XCHG, _); }
     } while (0)
 void op_xchg_ZvrAX(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, XCHG_AX, _); }
 
-/* ---- CMPXCHG (SDM Vol. 2 "CMPXCHG"): flags as CMP accumulator, destination. The
- * destination always receives a write: the source if equal, else its own value
- * back (so a 32-bit register destination is zero-extended either way), and then
- * the accumulator is loaded. ---- */
+/* ---- CMPXCHG (SDM Vol. 2 "CMPXCHG"): flags as CMP accumulator, destination. If
+ * equal the destination receives the source, else the accumulator is loaded.
+ * A memory destination receives a write cycle either way (its own value back);
+ * a register destination that is not written keeps its upper 32 bits, as on
+ * Intel processors (checked against the host in test_flags.c). ---- */
 #define CMPXCHG(N, ...)                                                                      \
     do {                                                                                  \
         uint##N##_t acc_ = REG_GET(N, c, &d->i, R_RAX), src_ = REG_GET(N, c, &d->i, d->i.reg), dst_; \
@@ -100,11 +101,10 @@ void op_xchg_ZvrAX(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, XCHG_AX, _); }
             dst_ = lin_read##N(c, la_);                                                   \
         }                                                                                 \
         flags_sub##N(c, acc_, dst_, (uint##N##_t)(acc_ - dst_));                          \
-        uint##N##_t new_ = acc_ == dst_ ? src_ : dst_;                                    \
-        if (d->i.mod == 3)                                                                \
-            reg_set(c, &d->i, d->i.rm, N / 8, new_);                                      \
-        else                                                                              \
-            lin_write##N(c, la_, new_);                                                   \
+        if (d->i.mod != 3)                                                                \
+            lin_write##N(c, la_, acc_ == dst_ ? src_ : dst_);                             \
+        else if (acc_ == dst_)                                                            \
+            reg_set(c, &d->i, d->i.rm, N / 8, src_);                                      \
         if (acc_ != dst_)                                                                 \
             reg_set(c, &d->i, R_RAX, N / 8, dst_);                                        \
     } while (0)
