@@ -233,7 +233,10 @@ static ALWAYS_INLINE void str_exec(cpu_t *c, const dinsn_t *d, int size, enum st
         if (cnt == 0 || (cond && eq != repe))
             return;
         if (fast) {
-            uint64_t room = c->deadline > c->cycles ? (c->deadline - c->cycles) / lat : 0;
+            /* Elements that may start before the deadline; the run loop has yet
+             * to charge the first one. */
+            uint64_t now = c->cycles + lat;
+            uint64_t room = now < c->deadline ? (c->deadline - now + lat - 1) / lat : 0;
             uint64_t k = str_chunk(c, &s, size, op, min64(min64(cnt, STR_BUDGET - done), room));
             if (k) {
                 areg_set(c, R_RCX, s.amask, cnt -= k);
