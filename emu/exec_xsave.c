@@ -156,7 +156,7 @@ void op_fxrstor(cpu_t *c, const dinsn_t *d)
 
 void op_ldmxcsr(cpu_t *c, const dinsn_t *d)
 {
-    sse_check(c);
+    sse_check(c, &d->i);
     uint32_t m = lin_read32(c, insn_lin(c, &d->i, 4, ACC_READ));
     if (m & ~MXCSR_MASK_VALUE)
         cpu_fault_err(c, EXC_GP, 0);
@@ -165,7 +165,7 @@ void op_ldmxcsr(cpu_t *c, const dinsn_t *d)
 
 void op_stmxcsr(cpu_t *c, const dinsn_t *d)
 {
-    sse_check(c);
+    sse_check(c, &d->i);
     lin_write32(c, insn_lin(c, &d->i, 4, ACC_WRITE), c->fpu.mxcsr);
 }
 

@@ -137,20 +137,30 @@ static inline void x87_check(cpu_t *c)
     fpu_check_pending(c);
 }
 /* MMX instruction: #UD if CR0.EM, #NM if CR0.TS, #MF if an x87 exception is
- * pending; then the x87 unit switches to MMX mode: TOP = 0, all tags valid. */
-static inline void mmx_enter(cpu_t *c)
+ * pending (SDM Vol. 3A "Exception and Interrupt Handling in 64-bit Mode" and
+ * the MMX pages of Vol. 2). */
+static inline void mmx_check(cpu_t *c)
 {
     if (unlikely(c->cr0 & (CR0_EM | CR0_TS)))
         cpu_fault(c, (c->cr0 & CR0_EM) ? EXC_UD : EXC_NM);
     fpu_check_pending(c);
+}
+/* An MMX instruction switches the x87 unit to MMX mode: TOP = 0, every tag
+ * valid (SDM Vol. 1 "Transitions Between x87 FPU and MMX Code"). Done once
+ * the instruction can no longer fault. */
+static inline void mmx_commit(cpu_t *c)
+{
     c->fpu.top = 0;
     c->fpu.ftw = 0xff;
 }
-/* SSE instruction: #UD if CR0.EM or !CR4.OSFXSR, #NM if CR0.TS. */
-static inline void sse_check(cpu_t *c)
+/* SSE instruction: #UD if CR0.EM or !CR4.OSFXSR, #NM if CR0.TS. VEX forms
+ * share their legacy row's id; AVX is not implemented, so they are #UD. */
+static inline void sse_check(cpu_t *c, const x86_insn *i)
 {
-    if (unlikely((c->cr0 & (CR0_EM | CR0_TS)) || !(c->cr4 & CR4_OSFXSR)))
-        cpu_fault(c, (c->cr0 & CR0_EM) || !(c->cr4 & CR4_OSFXSR) ? EXC_UD : EXC_NM);
+    if (unlikely((c->cr0 & CR0_EM) || !(c->cr4 & CR4_OSFXSR) || (i->pfx & X86_PFX_VEX)))
+        cpu_fault(c, EXC_UD);
+    if (unlikely(c->cr0 & CR0_TS))
+        cpu_fault(c, EXC_NM);
 }
 
 /* ---- MMX registers ---- */
