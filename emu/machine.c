@@ -101,7 +101,7 @@ void phys_write(machine_t *m, uint64_t pa, int size, uint64_t val)
     uint8_t *p = phys_ram_ptr(m, pa);
     if (p && phys_ram_ptr(m, pa + size - 1)) {
         memcpy(p, &val, size);
-        if (m->code_pages[pa >> 12])
+        if (m->code_pages[pa >> 12] | m->code_pages[(pa + size - 1) >> 12])
             phys_code_write(m, pa, size);
         return;
     }
