@@ -164,10 +164,10 @@ void op_enter(cpu_t *c, const dinsn_t *d)
         stack_write(c, sp, os, frame);
     }
     sp = (sp - alloc) & mask;
-    /* #SS if the new stack pointer is outside the stack segment: a limit check
-     * only (no access), which seg_lin performs for the lowest byte. */
-    if (c->mode != MODE_LONG64)
-        seg_lin(c, S_SS, sp, 1, ACC_WRITE);
+    /* #SS if the final stack pointer is outside the stack segment, #PF if a
+     * write there would fault (SDM ENTER, "Protected Mode Exceptions"): checked
+     * without writing. */
+    lin_probe_write(c, seg_lin(c, S_SS, sp, os, ACC_WRITE), os);
     reg_set(c, &d->i, R_RBP, os, frame);
     sp_set(c, ss, sp);
 }
