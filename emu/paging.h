@@ -81,6 +81,12 @@ void pg_ctx_cpu(pg_ctx_t *ctx, const cpu_t *c);
  * False (nothing loaded) if a present PDPTE has reserved bits: the caller raises #GP(0). */
 bool cpu_load_pdptes(cpu_t *c, uint64_t cr0, uint64_t cr3, uint64_t cr4);
 
+/* MOV to CR0/CR3/CR4 with every check and side effect (EFER.LMA, PDPTE loads,
+ * TLB flushes, mode update) except privilege; false means #GP(0), nothing changed. */
+bool cpu_write_cr0(cpu_t *c, uint64_t v);
+bool cpu_write_cr3(cpu_t *c, uint64_t v);
+bool cpu_write_cr4(cpu_t *c, uint64_t v);
+
 /* Translate la for an access of kind acc by the current CPL (through the TLB,
  * raising #PF on failure) without accessing the data: CLFLUSH, INVLPG-free probes. */
 uint64_t mmu_translate(cpu_t *c, uint64_t la, enum mmu_access acc);
