@@ -47,36 +47,36 @@ enum {
 static machine_t *m;
 static cpu_t *c;
 
-static uint64_t rd(uint64_t pa, int size) { return phys_read(m, pa, size); }
-static void wr(uint64_t pa, int size, uint64_t v) { phys_write(m, pa, size, v); }
+static inline uint64_t rd(uint64_t pa, int size) { return phys_read(m, pa, size); }
+static inline void wr(uint64_t pa, int size, uint64_t v) { phys_write(m, pa, size, v); }
 
 /* Code/data or system descriptor: access byte P|DPL|S|type, flags nibble G|D|L|AVL. */
-static uint64_t mkdesc(uint32_t base, uint32_t limit, unsigned access, unsigned flags)
+static inline uint64_t mkdesc(uint32_t base, uint32_t limit, unsigned access, unsigned flags)
 {
     return (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | (uint64_t)access << 40 |
            (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(flags & 0xf) << 52 | (uint64_t)(base >> 24) << 56;
 }
 /* Gate descriptor (call, interrupt, trap, task): access byte, parameter count or IST. */
-static uint64_t mkgate(uint16_t sel, uint32_t off, unsigned access, unsigned params)
+static inline uint64_t mkgate(uint16_t sel, uint32_t off, unsigned access, unsigned params)
 {
     return (off & 0xffff) | (uint64_t)sel << 16 | (uint64_t)(params & 0x1f) << 32 | (uint64_t)access << 40 |
            (uint64_t)(off >> 16) << 48;
 }
 
-static void gdt_set(uint16_t sel, uint64_t d) { wr(GDT + (sel & ~7u), 8, d); }
-static void idt32_set(int vec, uint64_t g) { wr(IDT + 8 * (unsigned)vec, 8, g); }
-static void idt64_set(int vec, uint16_t sel, uint64_t off, unsigned access, unsigned ist)
+static inline void gdt_set(uint16_t sel, uint64_t d) { wr(GDT + (sel & ~7u), 8, d); }
+static inline void idt32_set(int vec, uint64_t g) { wr(IDT + 8 * (unsigned)vec, 8, g); }
+static inline void idt64_set(int vec, uint16_t sel, uint64_t off, unsigned access, unsigned ist)
 {
     wr(IDT + 16 * (unsigned)vec, 8, mkgate(sel, (uint32_t)off, access, ist & 7));
     wr(IDT + 16 * (unsigned)vec + 8, 8, off >> 32);
 }
 
-static void load_cache(int s, uint16_t sel)
+static inline void load_cache(int s, uint16_t sel)
 {
     seg_cache_from_desc(&c->seg[s], sel, rd(GDT + (sel & ~7u), 8));
 }
 
-static void build_tables(void)
+static inline void build_tables(void)
 {
     memset(m->ram, 0, 0x100000);
     gdt_set(SEL_CODE0, mkdesc(0, 0xfffff, 0x9b, 0xc));
@@ -107,7 +107,7 @@ static void build_tables(void)
             wr(PML4 + 0x2000 + 8 * k, 8, (k * 0x200000) | 0x87); /* P RW US PS */
 }
 
-static void set_tr(uint16_t sel)
+static inline void set_tr(uint16_t sel)
 {
     uint64_t d = rd(GDT + (sel & ~7u), 8) | DESC_BUSY;
     wr(GDT + (sel & ~7u), 8, d);
@@ -115,7 +115,7 @@ static void set_tr(uint16_t sel)
 }
 
 /* Protected mode with paging off at the given CPL: flat 32-bit segments. */
-static void mode_pm32(int cpl)
+static inline void mode_pm32(int cpl)
 {
     c->cr0 = CR0_PE | CR0_ET;
     c->cr4 = 0;
@@ -133,7 +133,7 @@ static void mode_pm32(int cpl)
 }
 
 /* IA-32e 64-bit mode at the given CPL, identity paging. */
-static void mode_long(int cpl)
+static inline void mode_long(int cpl)
 {
     c->cr0 = CR0_PE | CR0_PG | CR0_ET;
     c->cr4 = CR4_PAE;
@@ -151,7 +151,7 @@ static void mode_long(int cpl)
     c->gpr[R_RSP] = cpl ? USTACK : KSTACK;
 }
 
-static void mode_real(void)
+static inline void mode_real(void)
 {
     c->cr0 = CR0_ET;
     c->cr4 = 0;
@@ -165,7 +165,7 @@ static void mode_real(void)
     cpu_update_mode(c);
 }
 
-static int setup(void **state)
+static inline int setup(void **state)
 {
     m = machine_new(16 << 20, cpu_model_default(), 1);
     if (!m)
@@ -176,14 +176,14 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
+static inline int teardown(void **state)
 {
     machine_free(m);
     return 0;
 }
 
 /* A hand-built instruction: register operands, 32-bit addresses, DS. */
-static dinsn_t mk(int osize)
+static inline dinsn_t mk(int osize)
 {
     dinsn_t d;
     memset(&d, 0, sizeof d);
@@ -200,7 +200,7 @@ static dinsn_t mk(int osize)
 
 /* Run a handler as the instruction at RIP0; returns the vector of the fault
  * it raised (recorded, not delivered) or -1. */
-static int exec(insn_fn fn, const dinsn_t *d)
+static inline int exec(insn_fn fn, const dinsn_t *d)
 {
     c->insn_rip = RIP0;
     c->rip = RIP0 + d->i.len;
@@ -212,7 +212,7 @@ static int exec(insn_fn fn, const dinsn_t *d)
 
 /* Run a handler as the run loop does: a fault is delivered (nested faults
  * included) through cpu_deliver_pending(). */
-static void exec_deliver(insn_fn fn, const dinsn_t *d)
+static inline void exec_deliver(insn_fn fn, const dinsn_t *d)
 {
     c->insn_rip = RIP0;
     c->rip = RIP0 + d->i.len;
@@ -224,7 +224,7 @@ static void exec_deliver(insn_fn fn, const dinsn_t *d)
 }
 
 /* Deliver an event as the run loop does for interrupts. */
-static void deliver(enum event_type type, int vec, int has_err, uint32_t err)
+static inline void deliver(enum event_type type, int vec, int has_err, uint32_t err)
 {
     if (setjmp(c->fault_jmp)) {
         cpu_deliver_pending(c);
