@@ -20,7 +20,7 @@ BIN      := $(BUILD)/vmxemu
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit-test guest-test bench clean check-asan
+.PHONY: all deps run test unit-test guest-test bench clean check-asan fuzz
 all: deps $(BIN)
 
 # Install missing Debian packages when root; otherwise print the exact command.
@@ -53,6 +53,21 @@ unit-test: deps $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 test: deps unit-test guest-test
+
+# Unit and guest tests again, built into build-asan with AddressSanitizer and
+# UBSan (any report fails the run). CFLAGS goes through the environment so the
+# flags this Makefile appends are kept.
+check-asan: deps
+	CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	  $(MAKE) BUILD=build-asan unit-test guest-test
+
+# The loader fuzzer (libFuzzer, needs clang): make fuzz FUZZ_SECONDS=60
+FUZZ_SECONDS ?= 30
+fuzz: $(LIB)
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz_loader \
+	  tests/fuzz/fuzz_loader.c devices/elf.c devices/multiboot.c $(LIB) $(LDLIBS)
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz_loader -max_total_time=$(FUZZ_SECONDS) -max_len=16384 $(BUILD)/fuzz-corpus
 
 clean:
 	rm -rf $(BUILD)
