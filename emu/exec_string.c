@@ -232,6 +232,14 @@ static ALWAYS_INLINE void str_exec(cpu_t *c, const dinsn_t *d, int size, enum st
         done++;
         if (cnt == 0 || (cond && eq != repe))
             return;
+        if (unlikely(c->rflags & F_TF)) {
+            /* Single-step traps after every iteration, with RIP still on the
+             * instruction while iterations remain (NASM x86 reference, "TF -
+             * Trace flag"). With TF set the run loop runs one instruction per
+             * block and traps unless a stop bit is set: so no STOP_YIELD here. */
+            c->rip = c->insn_rip;
+            return;
+        }
         if (fast) {
             /* Elements that may start before the deadline; the run loop has yet
              * to charge the first one. */
@@ -247,7 +255,7 @@ static ALWAYS_INLINE void str_exec(cpu_t *c, const dinsn_t *d, int size, enum st
             }
         }
         if (done >= STR_BUDGET || c->cycles + lat >= c->deadline ||
-            (c->stop & (STOP_EXIT | STOP_MONITOR))) {
+            (c->stop & (STOP_EXIT | STOP_MONITOR | STOP_IRQ))) {
             c->rip = c->insn_rip;
             c->stop |= STOP_YIELD;
             return;

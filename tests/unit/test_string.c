@@ -420,6 +420,28 @@ static void test_rep_yields_at_deadline(void **state)
     assert_int_equal(c->gpr[R_RDI], 0x200000 + done * 8);
 }
 
+/* With TF set every iteration is its own step: RIP stays on the instruction
+ * (for the run loop's single-step trap) until the count runs out. */
+static void test_rep_single_steps_with_tf(void **state)
+{
+    mode64();
+    test_reset();
+    cpu_set_rflags(c, 2 | F_TF);
+    memcpy(m->ram + 0x10000, "xyz", 3);
+    c->gpr[R_RSI] = 0x10000;
+    c->gpr[R_RDI] = 0x20000;
+    c->gpr[R_RCX] = 3;
+    dinsn_t d = mk(4, 8, X86_PFX_REP);
+    for (int k = 1; k <= 3; k++) {
+        assert_int_equal(exec1(op_movsb, &d), -1);
+        assert_int_equal(c->gpr[R_RCX], 3 - k);
+        assert_int_equal(c->rip, k < 3 ? RIP0 : RIP0 + 2);
+        assert_false(c->stop & STOP_YIELD);
+    }
+    assert_memory_equal(m->ram + 0x20000, "xyz", 3);
+    cpu_set_rflags(c, 2);
+}
+
 /* MMIO pages never take the host-pointer path: every element reaches the
  * device, in order. Paging is off, so the MMU fills the TLB itself. */
 #define MMIO_BASE 0xfe000000u
@@ -763,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_movs_segment_override),
         cmocka_unit_test(test_rep_movs_fault_midway_restarts),
         cmocka_unit_test(test_rep_yields_at_deadline),
+        cmocka_unit_test(test_rep_single_steps_with_tf),
         cmocka_unit_test(test_rep_movs_mmio_goes_element_by_element),
         cmocka_unit_test(test_rep_stos),
         cmocka_unit_test(test_lods),
