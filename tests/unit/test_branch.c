@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "emu/cpumodel.h"
+#include "emu/dcache.h"
 #include "emu/exec.h"
 #include "emu/flags.h"
 #include "emu/machine.h"
@@ -716,6 +717,75 @@ static void test_popf_v86(void **state)
     c->cr4 = 0;
 }
 
+/* ---------------- decoded end to end ----------------
+ * Real encodings through x86_decode() and the handlers.def binding. */
+
+static dinsn_t dec(const uint8_t *bytes, size_t n, enum x86_mode mode)
+{
+    x86_insn i;
+    int len = x86_decode(&i, bytes, n, mode);
+    assert_int_equal(len, (int)n);
+    dinsn_t d;
+    dinsn_bind(&d, &i);
+    return d;
+}
+
+static void test_decoded_branches_64(void **state)
+{
+    mode64();
+    /* 66 74 10: je, 66 ignored in 64-bit mode */
+    static const uint8_t je16[] = { 0x66, 0x74, 0x10 };
+    dinsn_t d = dec(je16, sizeof je16, X86_M64);
+    cpu_set_rflags(c, 2 | F_ZF);
+    assert_int_equal(exec_at(d.fn, &d, 0x123450000ull), -1);
+    assert_int_equal(c->rip, 0x123450013ull);
+    /* E8 rel32: call; 66 C3: ret pops 8 bytes all the same */
+    static const uint8_t call[] = { 0xe8, 0x00, 0x01, 0x00, 0x00 };
+    static const uint8_t ret16[] = { 0x66, 0xc3 };
+    c->gpr[R_RSP] = 0x8000;
+    d = dec(call, sizeof call, X86_M64);
+    assert_int_equal(exec(d.fn, &d), -1);
+    assert_int_equal(c->rip, RIP0 + 5 + 0x100);
+    d = dec(ret16, sizeof ret16, X86_M64);
+    assert_int_equal(exec_at(d.fn, &d, RIP0 + 0x105), -1);
+    assert_int_equal(c->rip, RIP0 + 5);
+    assert_int_equal(c->gpr[R_RSP], 0x8000);
+    /* 67 E2 FE: loop with ECX */
+    static const uint8_t loop32[] = { 0x67, 0xe2, 0xfd };
+    d = dec(loop32, sizeof loop32, X86_M64);
+    c->gpr[R_RCX] = 0x100000002ull;
+    assert_int_equal(exec(d.fn, &d), -1);
+    assert_int_equal(c->gpr[R_RCX], 1);
+    assert_int_equal(c->rip, RIP0);
+}
+
+static void test_decoded_stack_64(void **state)
+{
+    mode64();
+    c->gpr[R_RSP] = 0x8000;
+    /* 0F A0: push fs, an 8-byte slot holding the selector */
+    static const uint8_t pushfs[] = { 0x0f, 0xa0 };
+    c->seg[S_FS].sel = 0x2b;
+    wr(0x7ff8, 8, ~0ull);
+    dinsn_t d = dec(pushfs, sizeof pushfs, X86_M64);
+    assert_int_equal(exec(d.fn, &d), -1);
+    assert_int_equal(c->gpr[R_RSP], 0x7ff8);
+    assert_int_equal(rd(0x7ff8, 8), 0xffffffffffff002bull);
+    /* 8F 44 24 08: pop qword [rsp+8], addressed with the incremented RSP */
+    static const uint8_t popm[] = { 0x8f, 0x44, 0x24, 0x08 };
+    wr(0x7ff8, 8, 0x1234);
+    d = dec(popm, sizeof popm, X86_M64);
+    assert_int_equal(exec(d.fn, &d), -1);
+    assert_int_equal(c->gpr[R_RSP], 0x8000);
+    assert_int_equal(rd(0x8008, 8), 0x1234);
+    /* 66 6A FF: push word -1 */
+    static const uint8_t push16[] = { 0x66, 0x6a, 0xff };
+    d = dec(push16, sizeof push16, X86_M64);
+    assert_int_equal(exec(d.fn, &d), -1);
+    assert_int_equal(c->gpr[R_RSP], 0x7ffe);
+    assert_int_equal(rd(0x7ffe, 2), 0xffff);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -750,6 +820,8 @@ int main(void)
         cmocka_unit_test(test_pushf_clears_vm_rf),
         cmocka_unit_test(test_popf_privilege_rules),
         cmocka_unit_test(test_popf_v86),
+        cmocka_unit_test(test_decoded_branches_64),
+        cmocka_unit_test(test_decoded_stack_64),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
