@@ -63,6 +63,34 @@ else
     bad determinism "two runs differ" "$LOG/det1.counts $LOG/det2.counts"
 fi
 
+# ---- the command line seen from the guest (hello prints what it got) ----
+# expect_out NAME PATTERN...: the last run's serial output holds every pattern
+expect_out() {
+    name=$1
+    shift
+    for p in "$@"; do
+        if ! grep -qF -- "$p" "$LOG/$name.out"; then
+            bad "$name" "output lacks '$p' (status $st)" "$LOG/$name.out $LOG/$name.err"
+            return
+        fi
+    done
+    ok "$name"
+}
+printf 'M' >"$LOG/mod-a.bin"
+printf 'N' >"$LOG/mod-b.bin"
+run hello.elf cli-modules -m 5G -append "a b=c" --module "$LOG/mod-a.bin,x=1 y" -initrd "$LOG/mod-b.bin" "$G/hello.elf"
+expect_out cli-modules "command line: $G/hello.elf a b=c" "module 0: '$LOG/mod-a.bin x=1 y' 1 bytes, first byte 0x4d" \
+    "module 1: '$LOG/mod-b.bin' 1 bytes, first byte 0x4e" "mmap: 0x100000-0xc0000000 type 1" \
+    "mmap: 0x100000000-0x180000000 type 1" "debug console: ok" "0 failed"
+run hello.elf cli-serial-file --serial "file:$LOG/serial.txt" "$G/hello.elf"
+cp "$LOG/serial.txt" "$LOG/cli-serial-file.out" 2>/dev/null
+expect_out cli-serial-file "Hello from vmxemu" "debug console: ok"
+run hello.elf cli-serial-none --serial none "$G/hello.elf"
+if [ "$st" -eq 1 ] && ! [ -s "$LOG/cli-serial-none.out" ]; then ok cli-serial-none; else
+    bad cli-serial-none "status $st, or output despite --serial none" "$LOG/cli-serial-none.out"; fi
+run hello.elf cli-cycle-limit --max-cycles 5000 "$G/hello.elf"
+if [ "$st" -eq 8 ]; then ok cli-cycle-limit; else bad cli-cycle-limit "status $st, expected 8" "$LOG/cli-cycle-limit.err"; fi
+
 # ---- bad input: one clear line, the documented status, no crash ----
 . "$HERE/badinput.sh"
 
