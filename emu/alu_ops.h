@@ -5,6 +5,7 @@
 #ifndef VMXEMU_ALU_OPS_H
 #define VMXEMU_ALU_OPS_H
 
+#include "emu/cpumodel.h"
 #include "emu/exec.h"
 #include "emu/flags.h"
 
@@ -32,6 +33,13 @@ static inline uint64_t rmw_lin(cpu_t *c, const x86_insn *i, int size)
     uint64_t la = insn_lin(c, i, size, ACC_WRITE);
     rmw_probe(c, la, size);
     return la;
+}
+
+/* #UD unless the CPU model advertises feature f (SDM Vol. 2: "#UD If CPUID.xx:yy.F[bit] = 0"). */
+static inline void need_feature(cpu_t *c, enum cpu_feature f)
+{
+    if (unlikely(!cpu_has(c, f)))
+        cpu_fault(c, EXC_UD);
 }
 
 /* Typed register and r/m access for an N-bit operand. */

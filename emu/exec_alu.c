@@ -269,6 +269,7 @@ ADX_N(64)
 void op_adcx_GyEy(cpu_t *c, const dinsn_t *d)
 {
     unsigned co;
+    need_feature(c, FEAT_ADX);
     if (d->i.osize == 8) {
         uint64_t r = adx64(c->gpr[d->i.reg], RM_GET(64, c, &d->i), flag_cf(c), &co);
         c->gpr[d->i.reg] = r;
@@ -281,6 +282,7 @@ void op_adcx_GyEy(cpu_t *c, const dinsn_t *d)
 void op_adox_GyEy(cpu_t *c, const dinsn_t *d)
 {
     unsigned co;
+    need_feature(c, FEAT_ADX);
     if (d->i.osize == 8) {
         uint64_t r = adx64(c->gpr[d->i.reg], RM_GET(64, c, &d->i), flag_of(c), &co);
         c->gpr[d->i.reg] = r;
@@ -368,15 +370,22 @@ void op_stc(cpu_t *c, const dinsn_t *d) { flag_set_cf(c, 1); }
 void op_cmc(cpu_t *c, const dinsn_t *d) { flag_set_cf(c, flag_cf(c) ^ 1); }
 void op_cld(cpu_t *c, const dinsn_t *d) { c->rflags &= ~(uint64_t)F_DF; }
 void op_std(cpu_t *c, const dinsn_t *d) { c->rflags |= F_DF; }
-/* LAHF/SAHF: AH <-> SF:ZF:0:AF:0:PF:1:CF (valid in 64-bit mode: the CPU model
- * advertises CPUID.80000001H:ECX.LAHF-SAHF[bit 0]). SAHF leaves OF alone. */
+/* LAHF/SAHF: AH <-> SF:ZF:0:AF:0:PF:1:CF; SAHF leaves OF alone. In 64-bit mode
+ * they need CPUID.80000001H:ECX.LAHF-SAHF[bit 0]. */
+static inline void lahf_ok(cpu_t *c)
+{
+    if (c->mode == MODE_LONG64)
+        need_feature(c, FEAT_LAHF_LM);
+}
 void op_lahf(cpu_t *c, const dinsn_t *d)
 {
+    lahf_ok(c);
     uint64_t ah = (cpu_get_arith(c) & 0xd5) | 2;
     c->gpr[R_RAX] = (c->gpr[R_RAX] & ~0xff00ull) | ah << 8;
 }
 void op_sahf(cpu_t *c, const dinsn_t *d)
 {
+    lahf_ok(c);
     uint64_t ah = (c->gpr[R_RAX] >> 8) & 0xd5;
     cpu_set_arith(c, (cpu_get_arith(c) & F_OF) | ah);
 }

@@ -297,9 +297,27 @@ SCAN_FNS(64)
 #define CALL_SCAN(N, fn) fn##N(c, d, RM_GET(N, c, &d->i))
 void op_bsf_GvEv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_SCAN, bsf); }
 void op_bsr_GvEv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_SCAN, bsr); }
-void op_tzcnt_GvEv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_SCAN, tzcnt); }
-void op_lzcnt_GvEv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_SCAN, lzcnt); }
-void op_popcnt_GvEv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_SCAN, popcnt); }
+/* Without BMI1 / LZCNT the F3 prefix is ignored and F3 0F BC / BD are BSF / BSR,
+ * as on processors that predate them. */
+void op_tzcnt_GvEv(cpu_t *c, const dinsn_t *d)
+{
+    if (cpu_has(c, FEAT_BMI1))
+        BY_OSIZE(d, CALL_SCAN, tzcnt);
+    else
+        BY_OSIZE(d, CALL_SCAN, bsf);
+}
+void op_lzcnt_GvEv(cpu_t *c, const dinsn_t *d)
+{
+    if (cpu_has(c, FEAT_LZCNT))
+        BY_OSIZE(d, CALL_SCAN, lzcnt);
+    else
+        BY_OSIZE(d, CALL_SCAN, bsr);
+}
+void op_popcnt_GvEv(cpu_t *c, const dinsn_t *d)
+{
+    need_feature(c, FEAT_POPCNT);
+    BY_OSIZE(d, CALL_SCAN, popcnt);
+}
 
 /* ---- BSWAP (SDM Vol. 2 "BSWAP"): with a 16-bit operand the result is
  * undefined; processors clear the register's low word, and so does this. ---- */
@@ -327,9 +345,11 @@ static uint32_t crc32c(uint32_t crc, uint64_t data, int bytes)
 }
 void op_crc32_GdEb(cpu_t *c, const dinsn_t *d)
 {
+    need_feature(c, FEAT_SSE4_2);
     c->gpr[d->i.reg] = crc32c((uint32_t)c->gpr[d->i.reg], RM_GET(8, c, &d->i), 1);
 }
 void op_crc32_GdEv(cpu_t *c, const dinsn_t *d)
 {
+    need_feature(c, FEAT_SSE4_2);
     c->gpr[d->i.reg] = crc32c((uint32_t)c->gpr[d->i.reg], rm_read(c, &d->i, d->i.osize), d->i.osize);
 }

@@ -139,6 +139,7 @@ void op_xadd_EvGv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, XADD, _); }
 void op_cmpxchg8b_Mq(cpu_t *c, const dinsn_t *d)
 {
     if (d->i.osize == 8) {
+        need_feature(c, FEAT_CMPXCHG16B);
         uint64_t la = insn_lin(c, &d->i, 16, ACC_WRITE);
         if (la & 15)
             cpu_fault_err(c, EXC_GP, 0);
@@ -211,8 +212,16 @@ void op_xlat(cpu_t *c, const dinsn_t *d)
 #define BSWAP_64(x) __builtin_bswap64(x)
 #define MOVBE_LOAD(N, ...) reg_set(c, &d->i, d->i.reg, N / 8, BSWAP_##N(RM_GET(N, c, &d->i)))
 #define MOVBE_STORE(N, ...) rm_write(c, &d->i, N / 8, BSWAP_##N((uint##N##_t)c->gpr[d->i.reg]))
-void op_movbe_GvMv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOVBE_LOAD, _); }
-void op_movbe_MvGv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOVBE_STORE, _); }
+void op_movbe_GvMv(cpu_t *c, const dinsn_t *d)
+{
+    need_feature(c, FEAT_MOVBE);
+    BY_OSIZE(d, MOVBE_LOAD, _);
+}
+void op_movbe_MvGv(cpu_t *c, const dinsn_t *d)
+{
+    need_feature(c, FEAT_MOVBE);
+    BY_OSIZE(d, MOVBE_STORE, _);
+}
 void op_movnti_MyGy(cpu_t *c, const dinsn_t *d) { rm_write(c, &d->i, d->i.osize == 8 ? 8 : 4, c->gpr[d->i.reg]); }
 
 /* ---- NOP forms: no operand is accessed, so a memory operand cannot fault

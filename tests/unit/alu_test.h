@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "emu/cpumodel.h"
 #include "emu/exec.h"
 #include "emu/flags.h"
 
@@ -43,6 +44,7 @@ static inline cpu_t *test_cpu(void)
     memset(c->tlb_sup, 0xff, sizeof c->tlb_sup); /* tags that match no address */
     c->tlb = c->tlb_sup;
     c->mode = MODE_LONG64;
+    c->model = cpu_model_default();
     c->cpl = 0;
     for (int p = 0; p < TEST_PAGES; p++) {
         uint64_t la = TEST_LA + p * 4096ull;

@@ -408,6 +408,32 @@ static void test_misc_moves(void **state)
     assert_int_equal(run_handler(c, op_nop, &nop), -1);
 }
 
+/* Instructions the CPU model does not advertise: #UD, or the older meaning of
+ * the encoding (F3 0F BC/BD without BMI1/LZCNT are BSF/BSR). */
+static void test_feature_gating(void **state)
+{
+    cpu_t *c = test_cpu();
+    c->model = cpu_model_find("core2");
+    assert_non_null(c->model);
+    x86_insn r = insn_rr(4, R_RAX, R_RBX, 0);
+    c->gpr[R_RBX] = 0x00f0;
+    assert_int_equal(run_handler(c, op_popcnt_GvEv, &r), EXC_UD);
+    assert_int_equal(run_handler(c, op_crc32_GdEv, &r), EXC_UD);
+    assert_int_equal(run_handler(c, op_adcx_GyEy, &r), EXC_UD);
+    assert_int_equal(run_handler(c, op_lzcnt_GvEv, &r), -1);
+    assert_int_equal(c->gpr[R_RAX], 7); /* BSR */
+    assert_int_equal(run_handler(c, op_tzcnt_GvEv, &r), -1);
+    assert_int_equal(c->gpr[R_RAX], 4); /* BSF */
+    x86_insn m = insn_mem(4, R_RAX, R_RSI, 0, 0);
+    c->gpr[R_RSI] = LA(0);
+    assert_int_equal(run_handler(c, op_movbe_GvMv, &m), EXC_UD);
+    c->model = cpu_model_default();
+    assert_int_equal(run_handler(c, op_lzcnt_GvEv, &r), -1);
+    assert_int_equal(c->gpr[R_RAX], 24); /* LZCNT */
+    assert_int_equal(run_handler(c, op_popcnt_GvEv, &r), -1);
+    assert_int_equal(c->gpr[R_RAX], 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_moves_with_memory),
         cmocka_unit_test(test_lea),
         cmocka_unit_test(test_misc_moves),
+        cmocka_unit_test(test_feature_gating),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
