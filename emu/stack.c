@@ -234,6 +234,8 @@ void op_popf(cpu_t *c, const dinsn_t *d)
             cpu_fault_err(c, EXC_GP, 0);
         nf = (nf & ~(uint64_t)F_VIF) | ((v & F_IF) ? F_VIF : 0);
     }
+    /* POPF ends its decoded block, so a newly set IF is seen by the run loop's
+     * interrupt check before the next instruction; POPF has no STI-like shadow. */
     cpu_set_rflags(c, nf & ~(uint64_t)F_RF);
     sp_set(c, ss, sp + os);
 }
