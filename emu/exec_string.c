@@ -28,6 +28,10 @@ typedef struct str_ctx {
     uint64_t amask; /* address-size mask */
     int64_t step;   /* +size, or -size with DF=1 */
     int sseg;       /* source segment (DS or the override) */
+    /* MOVS: the source page's read tag and addend as the last element's read
+     * left them, before its store could evict them from a shared TLB slot. */
+    uint64_t src_tag;
+    uintptr_t src_addend;
 } str_ctx;
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -67,18 +71,23 @@ static void io_check(cpu_t *c, uint16_t port, int size)
 }
 
 /* One element. Returns "equal" for CMPS/SCAS (the REPE/REPNE condition). */
-static ALWAYS_INLINE bool str_elem(cpu_t *c, const str_ctx *s, int size, enum str_op op)
+static ALWAYS_INLINE bool str_elem(cpu_t *c, str_ctx *s, int size, enum str_op op)
 {
     uint64_t si = c->gpr[R_RSI] & s->amask, di = c->gpr[R_RDI] & s->amask;
-    uint64_t a, b;
+    uint64_t a, b, la;
     uint16_t port = (uint16_t)c->gpr[R_RDX];
     switch (op) {
-    case SO_MOVS:
-        a = lin_read(c, seg_lin(c, s->sseg, si, size, ACC_READ), size);
+    case SO_MOVS: {
+        la = seg_lin(c, s->sseg, si, size, ACC_READ);
+        a = lin_read(c, la, size);
+        const tlb_entry_t *e = &c->tlb[(la >> 12) & (TLB_SIZE - 1)];
+        s->src_tag = e->tag_r;
+        s->src_addend = e->addend;
         lin_write(c, seg_lin(c, S_ES, di, size, ACC_WRITE), size, a);
         areg_set(c, R_RSI, s->amask, si + s->step);
         areg_set(c, R_RDI, s->amask, di + s->step);
         return false;
+    }
     case SO_STOS:
         lin_write(c, seg_lin(c, S_ES, di, size, ACC_WRITE), size, c->gpr[R_RAX]);
         areg_set(c, R_RDI, s->amask, di + s->step);
@@ -101,16 +110,15 @@ static ALWAYS_INLINE bool str_elem(cpu_t *c, const str_ctx *s, int size, enum st
         flags_cmp(c, size, a, b);
         areg_set(c, R_RDI, s->amask, di + s->step);
         return a == b;
-    case SO_INS: {
+    case SO_INS:
         /* Fault on the destination before the port is read, so a restart
          * does not read the port twice. */
         io_check(c, port, size);
-        uint64_t la = seg_lin(c, S_ES, di, size, ACC_WRITE);
+        la = seg_lin(c, S_ES, di, size, ACC_WRITE);
         lin_probe_write(c, la, size);
         lin_write(c, la, size, io_read(c->m, port, size));
         areg_set(c, R_RDI, s->amask, di + s->step);
         return false;
-    }
     case SO_OUTS:
         io_check(c, port, size);
         a = lin_read(c, seg_lin(c, s->sseg, si, size, ACC_READ), size);
@@ -180,6 +188,8 @@ static ALWAYS_INLINE uint64_t str_chunk(cpu_t *c, const str_ctx *s, int size, en
     size_t len = (size_t)n * size;
     if (op == SO_MOVS) {
         uint8_t *sp = tlb_host(c, sla, false);
+        if (!sp && s->src_tag == (sla & ~0xfffull)) /* evicted by the store: same page, still valid */
+            sp = (uint8_t *)(uintptr_t)(sla + s->src_addend);
         if (!sp)
             return 0;
         if (dp > sp && dp < sp + len) {
@@ -212,6 +222,7 @@ static ALWAYS_INLINE void str_exec(cpu_t *c, const dinsn_t *d, int size, enum st
         .amask = size_mask(d->i.asize),
         .step = (c->rflags & F_DF) ? -(int64_t)size : size,
         .sseg = (d->i.pfx & X86_PFX_SEGOVR) ? d->i.seg : S_DS,
+        .src_tag = TLB_INVALID,
     };
     /* F2 repeats MOVS/STOS/LODS/INS/OUTS like F3 does; only CMPS/SCAS tell them apart. */
     if (!(d->i.pfx & (X86_PFX_REP | X86_PFX_REPNE))) {

@@ -486,6 +486,28 @@ static void test_rep_movs_mmio_goes_element_by_element(void **state)
     map_page(0x1000, 0x1000);
 }
 
+/* Source and destination pages 4 MiB apart share a TLB slot: each store
+ * evicts the source's entry. Paging is off, so the MMU fills the slots. */
+static void test_rep_movs_tlb_slot_collision(void **state)
+{
+    mode32();
+    test_reset();
+    const uint64_t src = 0x130000, dst = src + (TLB_SIZE << 12), n = 0x3000;
+    fill_pattern(src, n, 21);
+    memset(m->ram + dst, 0, n + 4);
+    c->gpr[R_RSI] = src;
+    c->gpr[R_RDI] = dst;
+    c->gpr[R_RCX] = n / 4;
+    dinsn_t d = mk(4, 4, X86_PFX_REP);
+    assert_int_equal(run(op_movs, &d, NULL), -1);
+    assert_memory_equal(m->ram + dst, m->ram + src, n);
+    assert_int_equal(m->ram[dst + n], 0);
+    assert_int_equal(c->cycles, n / 4 * LAT);
+    /* give the identity-mapped slots back */
+    for (uint64_t la = src; la < src + n; la += 4096)
+        map_page(la, la);
+}
+
 /* ---------------- STOS / LODS ---------------- */
 
 static void test_rep_stos(void **state)
@@ -787,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_rep_yields_at_deadline),
         cmocka_unit_test(test_rep_single_steps_with_tf),
         cmocka_unit_test(test_rep_movs_mmio_goes_element_by_element),
+        cmocka_unit_test(test_rep_movs_tlb_slot_collision),
         cmocka_unit_test(test_rep_stos),
         cmocka_unit_test(test_lods),
         cmocka_unit_test(test_repe_cmpsb_stops_at_difference),
