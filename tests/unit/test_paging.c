@@ -2,7 +2,9 @@
  * translations in every paging mode and page size, every #PF error-code bit,
  * accessed/dirty updates, WP/U-S/NX/SMEP/SMAP, reserved bits against
  * MAXPHYADDR, PDPTE loading, TLB invalidation (INVLPG, global pages, PCIDs),
- * page-crossing and MMIO accesses, and code-page write tags.
+ * page-crossing and MMIO accesses, and code-page write tags; and the
+ * instructions that control paging (emu/exec_cr.c): MOV CR/DR, CLTS, LMSW,
+ * SMSW, INVLPG, INVPCID, with their #GP/#UD/#DB checks.
  * Page tables are built in guest RAM of a real machine_new() machine. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +13,11 @@
 #include <cmocka.h>
 
 #include "emu/cpumodel.h"
+#include "emu/dcache.h"
+#include "emu/exec.h"
 #include "emu/machine.h"
 #include "emu/mmu.h"
+#include "emu/msr.h"
 #include "emu/paging.h"
 
 #define P   (1ull << 0)
@@ -646,6 +651,283 @@ static void test_probe_has_no_side_effects(void **state)
     assert_int_not_equal(c->tlb[(la >> 12) & (TLB_SIZE - 1)].tag_r, la); /* nothing cached */
 }
 
+/* ---- the instructions (emu/exec_cr.c) ---- */
+
+static int exec(const uint8_t *bytes, int n)
+{
+    x86_insn i;
+    int len = x86_decode(&i, bytes, (size_t)n, (enum x86_mode)c->dmode);
+    if (len == X86_ERR_UD)
+        return 0x100 | EXC_UD;
+    assert_true(len > 0);
+    static dinsn_t d;
+    dinsn_bind(&d, &i);
+    c->insn_rip = c->rip;
+    c->rip += (uint64_t)len;
+    if (setjmp(c->fault_jmp))
+        return 0x100 | c->ev_vec;
+    d.fn(c, &d);
+    return NOFAULT;
+}
+#define EXEC(...) exec((const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
+#define GP (0x100 | EXC_GP)
+#define UD (0x100 | EXC_UD)
+#define MOV_CR0_RAX 0x0f, 0x22, 0xc0
+#define MOV_CR3_RAX 0x0f, 0x22, 0xd8
+#define MOV_CR4_RAX 0x0f, 0x22, 0xe0
+#define MOV_RAX_CR0 0x0f, 0x20, 0xc0
+
+static void test_mov_cr0_checks(void **state)
+{
+    new_machine(cpu_model_default());
+    /* real mode: MOV CR0 enters protected mode */
+    c->gpr[R_RAX] = CR0_PE | (1u << 6); /* bit 6 is reserved: ignored, reads 0 */
+    assert_int_equal(EXEC(MOV_CR0_RAX), NOFAULT);
+    assert_int_equal(c->cr0, CR0_PE | CR0_ET); /* ET is hardwired */
+    assert_int_equal(c->mode, MODE_PROT16);
+    assert_true(c->stop & STOP_MODE);
+    c->gpr[R_RAX] = CR0_PG;
+    assert_int_equal(EXEC(MOV_CR0_RAX), GP); /* PG without PE */
+    c->gpr[R_RAX] = CR0_PE | CR0_NW;
+    assert_int_equal(EXEC(MOV_CR0_RAX), GP); /* NW without CD */
+    c->gpr[R_RAX] = CR0_PE | CR0_NW | CR0_CD;
+    assert_int_equal(EXEC(MOV_CR0_RAX), NOFAULT);
+    /* LME with PAE off: enabling paging is #GP */
+    c->efer = EFER_LME;
+    c->gpr[R_RAX] = CR0_PE | CR0_PG;
+    assert_int_equal(EXEC(MOV_CR0_RAX), GP);
+    assert_false(c->cr0 & CR0_PG);
+    c->cpl = 3;
+    assert_int_equal(EXEC(MOV_RAX_CR0), GP);
+    assert_int_equal(EXEC(0x0f, 0x22, 0xc8), UD); /* CR1 (the decoder or the handler) */
+}
+
+static void test_entering_and_leaving_long_mode(void **state)
+{
+    new_machine(cpu_model_default());
+    uint64_t pml4 = alloc_table();
+    c->cr0 = CR0_PE | CR0_ET;
+    c->seg[S_CS].ar = AR_P | AR_S | AR_DB | 0xb;
+    cpu_update_mode(c);
+    c->gpr[R_RAX] = pml4;
+    assert_int_equal(EXEC(MOV_CR3_RAX), NOFAULT);
+    c->gpr[R_RAX] = CR4_PAE;
+    assert_int_equal(EXEC(MOV_CR4_RAX), NOFAULT);
+    assert_true(msr_write(c, MSR_IA32_EFER, EFER_LME));
+    c->gpr[R_RAX] = CR0_PE | CR0_PG;
+    assert_int_equal(EXEC(MOV_CR0_RAX), NOFAULT);
+    assert_true(c->efer & EFER_LMA);
+    assert_int_equal(c->mode, MODE_COMPAT32);
+    /* clearing PAE in IA-32e mode is #GP */
+    c->gpr[R_RAX] = 0;
+    assert_int_equal(EXEC(MOV_CR4_RAX), GP);
+    /* in 64-bit mode paging cannot be turned off */
+    c->seg[S_CS].ar = AR_P | AR_S | AR_L | 0xb;
+    cpu_update_mode(c);
+    c->gpr[R_RAX] = CR0_PE;
+    assert_int_equal(EXEC(MOV_CR0_RAX), GP);
+    /* from compatibility mode it can: IA-32e mode ends */
+    c->seg[S_CS].ar = AR_P | AR_S | AR_DB | 0xb;
+    cpu_update_mode(c);
+    assert_int_equal(EXEC(MOV_CR0_RAX), NOFAULT);
+    assert_false(c->efer & EFER_LMA);
+    assert_int_equal(c->mode, MODE_PROT32);
+}
+
+static void test_mov_cr3_and_cr4_checks(void **state)
+{
+    new_machine(cpu_model_default());
+    enter_long_mode();
+    uint64_t root = c->cr3;
+    c->gpr[R_RAX] = root | (1ull << 46); /* above MAXPHYADDR */
+    assert_int_equal(EXEC(MOV_CR3_RAX), GP);
+    c->gpr[R_RAX] = root | (1ull << 63); /* no-flush bit without PCIDE: reserved */
+    assert_int_equal(EXEC(MOV_CR3_RAX), GP);
+    assert_int_equal(c->cr3, root);
+    c->gpr[R_RAX] = c->cr4 | CR4_VMXE; /* VMX is not offered */
+    assert_int_equal(EXEC(MOV_CR4_RAX), GP);
+    c->gpr[R_RAX] = c->cr4 | (1ull << 32);
+    assert_int_equal(EXEC(MOV_CR4_RAX), GP);
+    /* PCIDE needs CR3[11:0] = 0 */
+    c->cr3 = root | 1;
+    c->gpr[R_RAX] = c->cr4 | CR4_PCIDE;
+    assert_int_equal(EXEC(MOV_CR4_RAX), GP);
+    c->cr3 = root;
+    assert_int_equal(EXEC(MOV_CR4_RAX), NOFAULT);
+    /* with PCIDE, bit 63 selects no-flush and is not stored */
+    uint64_t la = 0x10000000;
+    map64(la, 0x300000, 1, P | RW, P | RW);
+    lin_read32(c, la);
+    c->gpr[R_RAX] = root | (1ull << 63);
+    assert_int_equal(EXEC(MOV_CR3_RAX), NOFAULT);
+    assert_int_equal(c->cr3, root);
+    assert_int_equal(c->tlb[(la >> 12) & (TLB_SIZE - 1)].tag_r, la); /* kept */
+    c->gpr[R_RAX] = root;
+    assert_int_equal(EXEC(MOV_CR3_RAX), NOFAULT);
+    assert_int_not_equal(c->tlb[(la >> 12) & (TLB_SIZE - 1)].tag_r, la); /* flushed */
+    /* paging cannot be turned off with PCIDE set, even from compatibility mode */
+    c->seg[S_CS].ar = AR_P | AR_S | AR_DB | 0xb;
+    cpu_update_mode(c);
+    c->gpr[R_RAX] = CR0_PE;
+    assert_int_equal(EXEC(MOV_CR0_RAX), GP);
+    /* CR8: bits 63:4 reserved */
+    c->seg[S_CS].ar = AR_P | AR_S | AR_L | 0xb;
+    cpu_update_mode(c);
+    c->gpr[R_RAX] = 9;
+    assert_int_equal(EXEC(0x44, 0x0f, 0x22, 0xc0), NOFAULT);
+    assert_int_equal(c->cr8, 9);
+    c->gpr[R_RAX] = 16;
+    assert_int_equal(EXEC(0x44, 0x0f, 0x22, 0xc0), GP);
+    assert_int_equal(EXEC(0x44, 0x0f, 0x20, 0xc1), NOFAULT); /* mov rcx, cr8 */
+    assert_int_equal(c->gpr[R_RCX], 9);
+}
+
+static void test_cr4_bits_follow_the_model(void **state)
+{
+    new_machine(cpu_model_find("core2"));
+    c->cr0 = CR0_PE | CR0_ET;
+    cpu_update_mode(c);
+    c->gpr[R_RAX] = CR4_SMEP;
+    assert_int_equal(EXEC(MOV_CR4_RAX), GP);
+    c->gpr[R_RAX] = CR4_OSXSAVE;
+    assert_int_equal(EXEC(MOV_CR4_RAX), GP);
+    c->gpr[R_RAX] = CR4_PAE | CR4_PGE | CR4_PSE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_DE | CR4_TSD;
+    assert_int_equal(EXEC(MOV_CR4_RAX), NOFAULT);
+    /* PCIDE outside IA-32e mode is #GP even on a model that has it */
+    machine_free(m);
+    new_machine(cpu_model_default());
+    c->cr0 = CR0_PE | CR0_ET;
+    cpu_update_mode(c);
+    c->gpr[R_RAX] = CR4_PAE | CR4_PCIDE;
+    assert_int_equal(EXEC(MOV_CR4_RAX), GP);
+}
+
+static void test_pae_pdptes_loaded_by_mov_cr(void **state)
+{
+    new_machine(cpu_model_default());
+    uint64_t pdpt = 0x200000, pd = alloc_table();
+    phys_write(m, pdpt, 8, pd | P);
+    c->cr0 = CR0_PE | CR0_ET;
+    c->seg[S_CS].ar = AR_P | AR_S | AR_DB | 0xb;
+    cpu_update_mode(c);
+    c->gpr[R_RAX] = pdpt;
+    assert_int_equal(EXEC(MOV_CR3_RAX), NOFAULT);
+    c->gpr[R_RAX] = CR4_PAE;
+    assert_int_equal(EXEC(MOV_CR4_RAX), NOFAULT);
+    c->gpr[R_RAX] = CR0_PE | CR0_PG;
+    assert_int_equal(EXEC(MOV_CR0_RAX), NOFAULT);
+    assert_int_equal(c->pdpte[0], pd | P);
+    /* MOV CR3 to a table with a reserved bit in a present PDPTE: #GP, CR3 unchanged */
+    uint64_t bad = 0x201000;
+    phys_write(m, bad + 8, 8, pd | P | (1ull << 5));
+    c->gpr[R_RAX] = bad;
+    assert_int_equal(EXEC(MOV_CR3_RAX), GP);
+    assert_int_equal(c->cr3, pdpt);
+    /* the PDPTE registers are not reread until the next load */
+    phys_write(m, pdpt, 8, 0);
+    assert_int_equal(c->pdpte[0], pd | P);
+    c->gpr[R_RAX] = pdpt;
+    assert_int_equal(EXEC(MOV_CR3_RAX), NOFAULT);
+    assert_int_equal(c->pdpte[0], 0);
+}
+
+static void test_mov_dr(void **state)
+{
+    new_machine(cpu_model_default());
+    enter_long_mode();
+    c->gpr[R_RAX] = 0;
+    assert_int_equal(EXEC(0x0f, 0x23, 0xf0), NOFAULT); /* mov dr6, rax */
+    assert_int_equal(c->dr[6], 0xffff0ff0);
+    assert_int_equal(EXEC(0x0f, 0x23, 0xe0), NOFAULT); /* mov dr4, rax: DR6 alias */
+    c->gpr[R_RAX] = 1ull << 32;
+    assert_int_equal(EXEC(0x0f, 0x23, 0xf8), GP); /* DR7 upper half */
+    c->gpr[R_RAX] = 0x1dfff; /* all but GD: bits 11, 12, 14, 15 read 0, bit 10 reads 1 */
+    assert_int_equal(EXEC(0x0f, 0x23, 0xf8), NOFAULT);
+    assert_int_equal(c->dr[7], 0x107ff);
+    c->gpr[R_RAX] = 0xffff800000001000ull;
+    assert_int_equal(EXEC(0x0f, 0x23, 0xc0), NOFAULT); /* DR0 takes 64 bits */
+    assert_int_equal(c->dr[0], 0xffff800000001000ull);
+    c->cr4 |= CR4_DE;
+    assert_int_equal(EXEC(0x0f, 0x21, 0xe0), UD); /* mov rax, dr4 */
+    c->cpl = 3;
+    assert_int_equal(EXEC(0x0f, 0x21, 0xf0), GP);
+    c->cpl = 0;
+    /* DR7.GD: any access is a #DB fault with DR6.BD set and GD cleared */
+    c->dr[7] |= 1u << 13;
+    assert_int_equal(EXEC(0x0f, 0x21, 0xc0), 0x100 | EXC_DB);
+    assert_true(c->dr[6] & (1u << 13));
+    assert_false(c->dr[7] & (1u << 13));
+    assert_int_equal(EXEC(0x0f, 0x21, 0xc0), NOFAULT);
+}
+
+static void test_clts_lmsw_smsw(void **state)
+{
+    new_machine(cpu_model_default());
+    c->cr0 |= CR0_TS;
+    assert_int_equal(EXEC(0x0f, 0x06), NOFAULT);
+    assert_false(c->cr0 & CR0_TS);
+    /* LMSW sets PE (entering protected mode) and MP; it cannot clear PE */
+    c->gpr[R_RAX] = 0x3;
+    assert_int_equal(EXEC(0x0f, 0x01, 0xf0), NOFAULT);
+    assert_int_equal(c->cr0 & 0xf, 0x3);
+    assert_int_equal(c->mode, MODE_PROT16);
+    c->gpr[R_RAX] = 0x8;
+    assert_int_equal(EXEC(0x0f, 0x01, 0xf0), NOFAULT);
+    assert_int_equal(c->cr0 & 0xf, 0x9);
+    /* SMSW is not privileged */
+    c->cpl = 3;
+    c->gpr[R_RCX] = ~0ull;
+    assert_int_equal(EXEC(0x66, 0x0f, 0x01, 0xe1), NOFAULT); /* 32-bit operand in a 16-bit segment */
+    assert_int_equal(c->gpr[R_RCX], (uint32_t)c->cr0);
+    assert_int_equal(EXEC(0x0f, 0x06), GP);
+    assert_int_equal(EXEC(0x0f, 0x01, 0xf0), GP);
+}
+
+static void test_invlpg_and_invpcid(void **state)
+{
+    new_machine(cpu_model_default());
+    enter_long_mode();
+    c->cr4 |= CR4_PGE;
+    uint64_t la = 0x10000000;
+    uint64_t pte = map64(la, 0x300000, 1, P | RW | G, P | RW);
+    phys_write(m, 0x301000, 4, 0x77);
+    lin_read32(c, la);
+    phys_write(m, pte, 8, 0x301000 | P | RW | G | A);
+    c->gpr[R_RAX] = la + 0x123;
+    assert_int_equal(EXEC(0x0f, 0x01, 0x38), NOFAULT); /* invlpg [rax] */
+    assert_int_equal(lin_read32(c, la), 0x77);
+    c->gpr[R_RAX] = 0x0000800000000000ull;
+    assert_int_equal(EXEC(0x0f, 0x01, 0x38), NOFAULT); /* non-canonical: no-op */
+    /* INVPCID type 2 drops globals; type 3 keeps them */
+    uint64_t desc = 0x5000;
+    phys_write(m, 0x5000, 8, 0);
+    phys_write(m, 0x5008, 8, 0);
+    map64(desc, desc, 1, P | RW, P | RW);
+    phys_write(m, pte, 8, 0x300000 | P | RW | G | A);
+    c->gpr[R_RBX] = desc;
+    c->gpr[R_RAX] = 3;
+    assert_int_equal(EXEC(0x66, 0x0f, 0x38, 0x82, 0x03), NOFAULT);
+    assert_int_equal(lin_read32(c, la), 0x77);
+    c->gpr[R_RAX] = 2;
+    assert_int_equal(EXEC(0x66, 0x0f, 0x38, 0x82, 0x03), NOFAULT);
+    assert_int_not_equal(lin_read32(c, la), 0x77);
+    c->gpr[R_RAX] = 4;
+    assert_int_equal(EXEC(0x66, 0x0f, 0x38, 0x82, 0x03), GP);
+    /* a non-zero PCID with CR4.PCIDE = 0, reserved descriptor bits, a non-canonical address */
+    phys_write(m, 0x5000, 8, 1);
+    c->gpr[R_RAX] = 1;
+    assert_int_equal(EXEC(0x66, 0x0f, 0x38, 0x82, 0x03), GP);
+    phys_write(m, 0x5000, 8, 1ull << 12);
+    c->gpr[R_RAX] = 3;
+    assert_int_equal(EXEC(0x66, 0x0f, 0x38, 0x82, 0x03), GP);
+    phys_write(m, 0x5000, 8, 0);
+    phys_write(m, 0x5008, 8, 0x0000800000000000ull);
+    c->gpr[R_RAX] = 0;
+    assert_int_equal(EXEC(0x66, 0x0f, 0x38, 0x82, 0x03), GP);
+    c->cpl = 3;
+    assert_int_equal(EXEC(0x0f, 0x01, 0x38), GP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +949,14 @@ int main(void)
         cmocka_unit_test_teardown(test_mmio_goes_through_the_bus, teardown),
         cmocka_unit_test_teardown(test_code_page_makes_write_tags_slow, teardown),
         cmocka_unit_test_teardown(test_probe_has_no_side_effects, teardown),
+        cmocka_unit_test_teardown(test_mov_cr0_checks, teardown),
+        cmocka_unit_test_teardown(test_entering_and_leaving_long_mode, teardown),
+        cmocka_unit_test_teardown(test_mov_cr3_and_cr4_checks, teardown),
+        cmocka_unit_test_teardown(test_cr4_bits_follow_the_model, teardown),
+        cmocka_unit_test_teardown(test_pae_pdptes_loaded_by_mov_cr, teardown),
+        cmocka_unit_test_teardown(test_mov_dr, teardown),
+        cmocka_unit_test_teardown(test_clts_lmsw_smsw, teardown),
+        cmocka_unit_test_teardown(test_invlpg_and_invpcid, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
