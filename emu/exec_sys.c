@@ -216,10 +216,11 @@ void op_syscall(cpu_t *c, const dinsn_t *d)
     if (c->mode != MODE_LONG64 || !(c->efer & EFER_SCE))
         cpu_fault(c, EXC_UD);
     uint16_t sel = (uint16_t)(c->msr_star >> 32);
-    uint64_t fl = cpu_get_rflags(c) & ~(uint64_t)F_RF;
+    uint64_t fl = cpu_get_rflags(c);
     c->gpr[R_RCX] = c->rip;
     c->gpr[R_R11] = fl;
-    cpu_set_rflags(c, (fl & ~c->msr_fmask) | 2);
+    /* RF ends with the instruction; FMASK clears the rest. */
+    cpu_set_rflags(c, (fl & ~c->msr_fmask & ~(uint64_t)F_RF) | 2);
     flat_cs(c, sel & 0xfffc, 0, true);
     flat_ss(c, (uint16_t)(sel + 8), 0);
     c->rip = c->msr_lstar;

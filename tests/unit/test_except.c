@@ -316,7 +316,7 @@ static void test_syscall_sysret(void **state)
     dinsn_t d = mk(4);
     assert_int_equal(exec(op_syscall, &d), -1);
     assert_int_equal(c->gpr[R_RCX], RIP0 + 2);
-    assert_int_equal(c->gpr[R_R11], 0x2 | F_IF | F_DF | F_CF);
+    assert_int_equal(c->gpr[R_R11], 0x2 | F_IF | F_DF | F_RF | F_CF);
     assert_int_equal(cpu_get_rflags(c), 0x2 | F_CF);
     assert_int_equal(c->rip, 0xffffffff81000000ull);
     assert_int_equal(c->cpl, 0);
