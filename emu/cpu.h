@@ -244,6 +244,8 @@ typedef struct cpu {
     const struct cpu_model *model;
     tlb_entry_t tlb_sup[TLB_SIZE], tlb_user[TLB_SIZE];
     uint64_t insn_count;     /* instructions retired (for bench and the monitor) */
+    const struct dblock *blk; /* the decoded block being run, and the RIP it started at */
+    uint64_t blk_rip;
 } cpu_t;
 
 /* Reset to the power-on state (SDM Vol. 3A "Initialization Overview"). */

@@ -15,18 +15,9 @@
 
 #include "emu/mmu.h"
 
-#define NBLOCKS (1u << 15)
 #define POOL_SIZE (1u << 19)
 /* Physical pages tracked: RAM reaches at most 4 GiB + 1 TiB here (documented limit of -m). */
 #define GEN_PAGES ((HIMEM_BASE + (1ull << 40)) >> 12)
-
-struct dcache {
-    dblock_t blocks[NBLOCKS];
-    dinsn_t *pool;
-    uint32_t pool_used;
-    uint32_t *page_gen;  /* per physical page */
-    uint32_t *line_mask; /* per physical page: lines with decoded code */
-};
 
 /* Page tables of this size are lazily committed by the host (calloc of a large
  * block maps zero pages), so only pages that ever hold code cost memory. */
@@ -61,19 +52,6 @@ void dcache_flush(struct dcache *dc)
     dc->pool_used = 0;
 }
 
-static inline uint32_t slot_of(uint64_t pa, uint32_t key)
-{
-    return (uint32_t)((pa ^ (pa >> 15) ^ ((uint64_t)key << 13)) & (NBLOCKS - 1));
-}
-
-dblock_t *dcache_lookup(struct dcache *dc, uint64_t pa, uint32_t key)
-{
-    dblock_t *b = &dc->blocks[slot_of(pa, key)];
-    if (b->insns && b->pa == pa && b->key == key && b->gen == dc->page_gen[pa >> 12])
-        return b;
-    return NULL;
-}
-
 /* Does the instruction have a memory operand? (No ModRM: base and index are
  * NOREG and disp is 0, except moffs forms, whose offset is in disp.) */
 static bool has_mem_operand(const x86_insn *i)
@@ -101,7 +79,7 @@ dblock_t *dcache_fill(struct dcache *dc, machine_t *m, uint64_t pa, uint32_t key
 {
     if (dc->pool_used + DBLOCK_MAX > POOL_SIZE)
         dcache_flush(dc);
-    dblock_t *b = &dc->blocks[slot_of(pa, key)];
+    dblock_t *b = &dc->blocks[dcache_slot(pa, key)];
     b->pa = pa;
     b->key = key;
     b->gen = dc->page_gen[pa >> 12];

@@ -20,12 +20,32 @@ typedef struct dblock {
     uint32_t n;      /* instructions in the block */
 } dblock_t;
 
-struct dcache;
+#define DCACHE_NBLOCKS (1u << 15)
+
+struct dcache {
+    dblock_t blocks[DCACHE_NBLOCKS]; /* direct-mapped by dcache_slot() */
+    dinsn_t *pool;                   /* instructions of all blocks, bump-allocated */
+    uint32_t pool_used;
+    uint32_t *page_gen;              /* per physical page: code generation */
+    uint32_t *line_mask;             /* per physical page: 128-byte lines holding decoded code */
+};
+
 struct dcache *dcache_new(void);
 void dcache_free(struct dcache *dc);
 
-/* The valid block for (pa, key), or NULL. */
-dblock_t *dcache_lookup(struct dcache *dc, uint64_t pa, uint32_t key);
+static inline uint32_t dcache_slot(uint64_t pa, uint32_t key)
+{
+    return (uint32_t)((pa ^ (pa >> 13) ^ ((uint64_t)key << 11)) & (DCACHE_NBLOCKS - 1));
+}
+
+/* The valid block for (pa, key), or NULL. Inline: it runs once per block. */
+static inline dblock_t *dcache_lookup(struct dcache *dc, uint64_t pa, uint32_t key)
+{
+    dblock_t *b = &dc->blocks[dcache_slot(pa, key)];
+    if (b->pa == pa && b->key == key && b->insns && b->gen == dc->page_gen[pa >> 12])
+        return b;
+    return NULL;
+}
 
 /* Decode a block starting at pa from host bytes `code` (avail bytes to the end
  * of the page / CS limit) and cache it. Instructions that continue past avail

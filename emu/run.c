@@ -44,7 +44,6 @@ static void exec_one(cpu_t *c, const dinsn_t *d)
     c->rip += d->i.len;
     d->fn(c, d);
     c->cycles += d->lat;
-    c->insn_count++;
 }
 
 /* An instruction that crosses a page boundary, or code outside RAM: decode it
@@ -77,11 +76,13 @@ static void run_uncached(cpu_t *c, uint64_t la, uint64_t pa, unsigned limit_room
         cpu_fault(c, EXC_UD);
     dinsn_t d;
     dinsn_bind(&d, &i);
+    c->blk = NULL;
     exec_one(c, &d);
+    c->insn_count++;
 }
 
 /* Run one block (or only its first instruction when single-stepping). */
-static void run_block(cpu_t *c, bool single)
+static inline void run_block(cpu_t *c, bool single)
 {
     machine_t *m = c->m;
     unsigned limit_room;
@@ -107,10 +108,28 @@ static void run_block(cpu_t *c, bool single)
             return;
         }
     }
+    /* The landing pad counts the instructions a faulting block retired from
+     * these two (see retired_before_fault). */
+    c->blk = b;
+    c->blk_rip = c->rip;
     const dinsn_t *d = b->insns, *end = single ? d + 1 : d + b->n;
     do {
         exec_one(c, d);
     } while (++d < end && !c->stop);
+    c->insn_count += (uint64_t)(d - b->insns);
+    c->blk = NULL;
+}
+
+/* A handler faulted in block c->blk: the instructions before the faulting one
+ * (at c->insn_rip) retired. Blocks are straight-line code from c->blk_rip. */
+static uint64_t retired_before_fault(const cpu_t *c)
+{
+    if (!c->blk)
+        return 0;
+    uint64_t off = c->insn_rip - c->blk_rip, n = 0;
+    for (uint32_t k = 0; k < c->blk->n && off; k++, n++)
+        off -= c->blk->insns[k].i.len;
+    return n;
 }
 
 /* Single-step trap after an instruction executed with RFLAGS.TF = 1 (SDM Vol. 3A
@@ -131,45 +150,53 @@ static void cpu_run(cpu_t *c, uint64_t until)
          * delivery itself faults; the exception code escalates to #DF and to
          * shutdown, so this terminates). */
         c->stop &= ~STOP_YIELD;
+        c->insn_count += retired_before_fault(c);
+        c->blk = NULL;
         cpu_deliver_pending(c);
         c->cycles += lat_cycles[LAT_SYS];
     }
-    while (!m->exit_reason) {
-        if (c->cycles >= c->deadline)
-            return;
-        if (unlikely(c->stop)) {
-            c->stop &= ~(STOP_SMC | STOP_MODE | STOP_YIELD | STOP_HALT | STOP_IRQ);
+    for (;;) {
+        /* One test covers every reason to leave the fast path: the stop word
+         * (machine exit, halt, mode change, ...) and a pending interrupt. */
+        if (unlikely(c->stop | c->intr_line)) {
             if (c->stop & STOP_EXIT)
                 return;
-        }
-        /* External interrupts are recognised between instructions when IF = 1
-         * and no STI/MOV SS shadow is in force (SDM Vol. 3A "Interrupt
-         * Priorities" and "Masking Maskable Hardware Interrupts"). */
-        if (unlikely(c->intr_line) && (c->rflags & F_IF) && !c->intr_shadow && !c->shutdown) {
-            int vec = m->intr_ack(m->intr_opaque, c->index);
-            cpu_deliver(c, EV_EXTINT, vec, 0, 0);
-            c->cycles += lat_cycles[LAT_SYS];
-            continue;
-        }
-        if (unlikely(c->halted || c->shutdown)) {
-            /* A halted vCPU wakes for an interrupt. With interrupts off, or
-             * with no device event to come, nothing can wake it: halted for good. */
-            if (c->shutdown || !(c->rflags & F_IF) || (m->next_event == UINT64_MAX && !c->intr_line)) {
-                if (!c->shutdown)
+            c->stop &= ~(STOP_SMC | STOP_MODE | STOP_YIELD | STOP_IRQ);
+            /* External interrupts are recognised between instructions when
+             * IF = 1 and no STI/MOV SS shadow is in force (SDM Vol. 3A
+             * "Interrupt Priorities", "Masking Maskable Hardware Interrupts"). */
+            if (c->intr_line && (c->rflags & F_IF) && !c->intr_shadow) {
+                int vec = m->intr_ack(m->intr_opaque, c->index);
+                cpu_deliver(c, EV_EXTINT, vec, 0, 0);
+                c->cycles += lat_cycles[LAT_SYS];
+                continue;
+            }
+            if (c->halted) {
+                /* With interrupts off, or with no device event to come, nothing
+                 * can wake it: halted for good. Otherwise sleep to the deadline. */
+                if (!(c->rflags & F_IF) || (m->next_event == UINT64_MAX && !c->intr_line)) {
                     machine_stop(m, MEXIT_HALTED, 0);
+                    return;
+                }
+                if (c->cycles < c->deadline)
+                    c->cycles = c->deadline;
                 return;
             }
-            c->cycles = c->deadline;
+            c->stop &= ~STOP_HALT;
+        }
+        if (c->cycles >= c->deadline)
             return;
-        }
-        bool tf = (c->rflags & F_TF) != 0;
-        bool single = tf || c->intr_shadow;
-        run_block(c, single);
-        if (single) {
+        if (unlikely((c->rflags & F_TF) | c->intr_shadow)) {
+            /* One instruction at a time: the STI/MOV SS shadow covers exactly
+             * one instruction, and TF traps after each. */
+            bool tf = (c->rflags & F_TF) != 0;
+            run_block(c, true);
             c->intr_shadow = 0;
-            if (tf && !c->stop)
+            if (tf && !(c->stop & STOP_EXIT))
                 single_step_trap(c);
+            continue;
         }
+        run_block(c, false);
     }
 }
 
