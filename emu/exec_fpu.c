@@ -163,9 +163,12 @@ void op_fnclex(cpu_t *c, const dinsn_t *d)
     c->fpu.fsw &= (uint16_t)~(FSW_EXC | FSW_SF | FSW_ES | FSW_B);
 }
 
+/* FLDCW, FLDENV and FRSTOR do not deliver a pending exception themselves
+ * (their SDM pages list no #MF): one they unmask is raised by the next
+ * waiting instruction. */
 void op_fldcw(cpu_t *c, const dinsn_t *d)
 {
-    x87_check(c);
+    x87_check_nowait(c);
     c->fpu.fcw = lin_read16(c, insn_lin(c, &d->i, 2, ACC_READ));
     fpu_update_es(&c->fpu);
 }
@@ -299,7 +302,7 @@ void op_fnstenv(cpu_t *c, const dinsn_t *d)
 
 void op_fldenv(cpu_t *c, const dinsn_t *d)
 {
-    x87_check(c);
+    x87_check_nowait(c);
     uint8_t buf[28];
     int n = env_size(d);
     lin_read_bytes(c, insn_lin(c, &d->i, n, ACC_READ), buf, n);
@@ -324,7 +327,7 @@ void op_fnsave(cpu_t *c, const dinsn_t *d)
 
 void op_frstor(cpu_t *c, const dinsn_t *d)
 {
-    x87_check(c);
+    x87_check_nowait(c);
     uint8_t buf[28 + 80];
     int n = env_size(d);
     lin_read_bytes(c, insn_lin(c, &d->i, n + 80, ACC_READ), buf, n + 80);
