@@ -386,7 +386,7 @@ int x86_decode(x86_insn *out, const uint8_t *buf, size_t avail, enum x86_mode mo
     }
     unsigned vvvv = 0;
     if (vex) {
-        /* VEX after 66, F2, F3, LOCK or REX is #UD (SDM 2.3.2) */
+        /* VEX after 66, F2, F3, LOCK or REX is #UD (SDM 2.3.2-2.3.4 "VEX and the LOCK/66H, F2H, F3H/REX prefix") */
         if (rex || last_rep || (d.pfx & (X86_PFX_OPSIZE | X86_PFX_LOCK)))
             return X86_ERR_UD;
         unsigned b1 = buf[p++], b2;

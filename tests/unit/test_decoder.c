@@ -806,7 +806,7 @@ static const uint8_t *const pfx_combos[] = {
     (const uint8_t *)"\x2e", (const uint8_t *)"\x65\x67", (const uint8_t *)"\xf0\x66",
 };
 static const uint8_t pfx_len[] = {0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1, 2, 2};
-static const uint8_t rex_combos[] = {0, 0x40, 0x41, 0x44, 0x48, 0x4f};
+static const uint8_t rex_combos[] = {0, 0x40, 0x45, 0x4a}; /* none; plain; R+B; W+X */
 
 static void oracle_mode(enum x86_mode m)
 {
@@ -816,7 +816,7 @@ static void oracle_mode(enum x86_mode m)
     /* every opcode of every map, with prefix and REX combinations */
     for (unsigned p = 0; p < sizeof pfx_combos / sizeof pfx_combos[0]; p++) {
         for (unsigned x = 0; x < (m == X86_M64 ? sizeof rex_combos : 1); x++) {
-            if (x && p % 3) /* REX with a subset of the prefix combinations */
+            if (x && p > 3) /* REX with none, 66, F3, F2 */
                 continue;
             for (int map = 0; map < 4; map++) {
                 for (int op = 0; op < 256; op++) {
