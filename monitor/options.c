@@ -10,31 +10,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* O(id, name, arg, help): arg NULL means a flag. */
+/* O(id, dashes, name, arg, help): arg NULL means a flag; dashes is how --help
+ * spells it (QEMU's options with one, ours with two; both forms parse). */
 #define OPTIONS(O)                                                                                      \
-    O(KERNEL, "kernel", "FILE", "the Multiboot kernel to boot (ELF32, ELF64 or a.out kludge)")           \
-    O(MEM, "m", "SIZE", "guest RAM: 512 (MiB), 512M, 4G... (default 128M, at most 64G)")                 \
-    O(APPEND, "append", "CMDLINE", "kernel command line, after the kernel's file name")                  \
-    O(INITRD, "initrd", "FILE[ ARGS][,FILE2...]", "module(s), QEMU syntax; repeatable")                  \
-    O(MODULE, "module", "FILE[,ARGS]", "a Multiboot module with its argument string; repeatable")        \
-    O(CPU, "cpu", "MODEL", "CPU model to present (--cpu help lists them)")                               \
-    O(SERIAL, "serial", "stdio|file:PATH|none", "where COM1 and port 0xe9 output goes (default stdio)") \
-    O(MAXCYC, "max-cycles", "N", "stop after N guest cycles (0: no limit)")                              \
-    O(STATS, "stats", NULL, "print instructions, cycles and host MIPS on stderr at the end")             \
-    O(VERSION, "version", NULL, "print the version and exit")                                            \
-    O(HELP, "help", NULL, "print this help and exit")
+    O(KERNEL, "-", "kernel", "FILE", "the Multiboot kernel to boot (ELF32, ELF64 or a.out kludge)")           \
+    O(MEM, "-", "m", "SIZE", "guest RAM: 512 (MiB), 512M, 4G... (default 128M, at most 64G)")                 \
+    O(APPEND, "-", "append", "CMDLINE", "kernel command line, after the kernel's file name")                  \
+    O(INITRD, "-", "initrd", "FILE[ ARGS][,FILE2...]", "module(s), QEMU syntax; repeatable")                  \
+    O(MODULE, "--", "module", "FILE[,ARGS]", "a Multiboot module with its argument string; repeatable")        \
+    O(CPU, "--", "cpu", "MODEL", "CPU model to present (--cpu help lists them)")                               \
+    O(SERIAL, "--", "serial", "stdio|file:PATH|none", "where COM1 and port 0xe9 output goes (default stdio)") \
+    O(MAXCYC, "--", "max-cycles", "N", "stop after N guest cycles (0: no limit)")                              \
+    O(STATS, "--", "stats", NULL, "print instructions, cycles and host MIPS on stderr at the end")             \
+    O(VERSION, "--", "version", NULL, "print the version and exit")                                            \
+    O(HELP, "--", "help", NULL, "print this help and exit")
 
 enum opt_id {
-#define O(id, name, arg, help) OPT_##id,
+#define O(id, dashes, name, arg, help) OPT_##id,
     OPTIONS(O)
 #undef O
     OPT_COUNT
 };
 
 static const struct {
-    const char *name, *arg, *help;
+    const char *dashes, *name, *arg, *help;
 } opts[OPT_COUNT] = {
-#define O(id, name, arg, help) [OPT_##id] = { name, arg, help },
+#define O(id, dashes, name, arg, help) [OPT_##id] = { dashes, name, arg, help },
     OPTIONS(O)
 #undef O
 };
@@ -258,7 +259,8 @@ void options_usage(FILE *f)
                "Boot a Multiboot kernel on an emulated x86-64 PC with VMX.\n\noptions:\n");
     for (int k = 0; k < OPT_COUNT; k++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", opts[k].name, opts[k].arg ? " " : "", opts[k].arg ? opts[k].arg : "");
+        snprintf(left, sizeof left, "%s%s%s%s", opts[k].dashes, opts[k].name, opts[k].arg ? " " : "",
+                 opts[k].arg ? opts[k].arg : "");
         fprintf(f, "  %-34s %s\n", left, opts[k].help);
     }
     fprintf(f, "\nexit status:\n  %-5s %s\n", "odd", "(v << 1) | 1 when the guest wrote v to port 0xf4 (debug exit)");

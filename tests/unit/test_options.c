@@ -153,8 +153,8 @@ static void usage_lists_options_and_statuses(void **state)
     FILE *f = open_memstream(&buf, &len);
     options_usage(f);
     fclose(f);
-    static const char *const must[] = { "--m SIZE", "--append", "--initrd", "--module", "--cpu", "--serial",
-                                        "--max-cycles", "--stats", "--version", "--help", "--kernel",
+    static const char *const must[] = { "-m SIZE", "-append", "-initrd", "--module", "--cpu", "--serial",
+                                        "--max-cycles", "--stats", "--version", "--help", "-kernel",
                                         "(v << 1) | 1", "  2 ", "  6 ", "  8 " };
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
         assert_non_null(strstr(buf, must[i]));
