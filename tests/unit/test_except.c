@@ -195,6 +195,129 @@ static void test_pm_task_gate_interrupt(void **state)
     assert_false(cpu_get_rflags(c) & F_NT);
 }
 
+/* ---- virtual-8086 mode ---- */
+
+/* From CPL 0, IRET with VM=1 in the image enters V86 mode (32-bit frame with
+ * ESP, SS, ES, DS, FS, GS). */
+static void enter_v86(uint32_t eflags)
+{
+    mode_pm32(0);
+    wr(TSS32 + 4, 4, KSTACK);
+    wr(TSS32 + 8, 2, SEL_DATA0);
+    uint64_t sp = KSTACK - 36;
+    uint32_t frame[9] = { 0x100, 0x2000, eflags | F_VM | 2, 0x800, 0x3000, 0x4000, 0x5000, 0x6000, 0x7000 };
+    for (int k = 0; k < 9; k++)
+        wr(sp + 4 * (unsigned)k, 4, frame[k]);
+    c->gpr[R_RSP] = sp;
+    dinsn_t ir = mk(4);
+    assert_int_equal(exec(op_iret, &ir), -1);
+    assert_int_equal(c->mode, MODE_V86);
+}
+
+static void test_v86_enter_fault_to_ring0_and_back(void **state)
+{
+    enter_v86(F_IF); /* IOPL 0 */
+    assert_int_equal(c->cpl, 3);
+    assert_int_equal(c->rip, 0x100);
+    assert_int_equal(c->seg[S_CS].base, 0x20000);
+    assert_int_equal(c->seg[S_SS].base, 0x30000);
+    assert_int_equal(c->seg[S_GS].base, 0x70000);
+    assert_int_equal(c->seg[S_DS].limit, 0xffff);
+    assert_int_equal(AR_DPL(c->seg[S_DS].ar), 3);
+    assert_int_equal(c->gpr[R_RSP], 0x800);
+
+    /* INT n with IOPL < 3 and no VME: #GP(0) to the ring-0 monitor */
+    idt32_set(EXC_GP, mkgate(SEL_CODE0, 0x6000, 0x8e, 0));
+    dinsn_t d = mk_int(0x21);
+    exec_deliver(op_int_ib, &d);
+    assert_int_equal(c->mode, MODE_PROT32);
+    assert_int_equal(c->cpl, 0);
+    assert_int_equal(c->rip, 0x6000);
+    assert_int_equal(c->gpr[R_RSP], KSTACK - 40);
+    uint32_t want[10] = { 0, RIP0, 0x2000, 0, 0x800, 0x3000, 0x4000, 0x5000, 0x6000, 0x7000 };
+    for (int k = 0; k < 10; k++)
+        if (k != 3)
+            assert_int_equal(rd(KSTACK - 40 + 4 * (unsigned)k, 4), want[k]);
+    assert_int_equal(rd(KSTACK - 28, 4) & (F_VM | F_IF), F_VM | F_IF);
+    for (int s = S_ES; s <= S_GS; s++)
+        if (s != S_CS && s != S_SS)
+            assert_true(c->seg[s].ar & AR_UNUSABLE);
+    assert_false(c->rflags & F_VM);
+
+    /* the monitor drops the error code and IRETs back */
+    c->gpr[R_RSP] += 4;
+    dinsn_t ir = mk(4);
+    assert_int_equal(exec(op_iret, &ir), -1);
+    assert_int_equal(c->mode, MODE_V86);
+    assert_int_equal(c->rip, RIP0);
+    assert_int_equal(c->seg[S_DS].base, 0x50000);
+}
+
+static void test_v86_int3_ignores_iopl(void **state)
+{
+    enter_v86(0);
+    idt32_set(EXC_BP, mkgate(SEL_CODE0, 0x6100, 0xee, 0)); /* DPL 3 */
+    dinsn_t d = mk(4);
+    d.i.len = 1;
+    exec_deliver(op_int3, &d);
+    assert_int_equal(c->rip, 0x6100);
+    assert_int_equal(rd(KSTACK - 36, 4), RIP0 + 1); /* trap: past INT3 */
+}
+
+static void test_v86_vme_redirect_and_iret(void **state)
+{
+    enter_v86(F_IF | F_VIF);
+    c->cr4 |= CR4_VME;
+    /* a TSS with an interrupt redirection bitmap: I/O map base 0x88, bitmap at 0x68 */
+    gdt_set(SEL_TSS, mkdesc(TSS32, 0xff, 0x8b, 0));
+    c->seg[S_TR].limit = 0xff;
+    wr(TSS32 + 0x66, 2, 0x88);
+    for (unsigned k = 0; k < 32; k++)
+        wr(TSS32 + 0x68 + k, 1, 0xff);
+    wr(TSS32 + 0x68 + 0x21 / 8, 1, 0xff & ~(1u << (0x21 & 7))); /* INT 21h redirected */
+    wr(0x21 * 4, 4, 0x10000200);
+    dinsn_t d = mk_int(0x21);
+    exec_deliver(op_int_ib, &d);
+    assert_int_equal(c->mode, MODE_V86);
+    assert_int_equal(c->seg[S_CS].base, 0x10000);
+    assert_int_equal(c->rip, 0x200);
+    assert_int_equal(c->gpr[R_RSP], 0x800 - 6);
+    assert_int_equal(rd(0x30000 + 0x7fa, 2), RIP0 + 2);
+    assert_int_equal(rd(0x30000 + 0x7fc, 2), 0x2000);
+    uint16_t img = (uint16_t)rd(0x30000 + 0x7fe, 2);
+    assert_int_equal(img & (F_IF | F_IOPL), F_IF | F_IOPL); /* VIF as IF, IOPL as 3 */
+    assert_int_equal(cpu_get_rflags(c) & (F_IF | F_VIF), F_IF); /* VIF cleared, IF kept */
+
+    /* IRET (16-bit) with VME and IOPL 0: IF of the image goes to VIF */
+    dinsn_t ir = mk(2);
+    assert_int_equal(exec(op_iret, &ir), -1);
+    assert_int_equal(c->rip, RIP0 + 2);
+    assert_int_equal(c->seg[S_CS].sel, 0x2000);
+    assert_int_equal(cpu_get_rflags(c) & (F_IF | F_VIF | F_IOPL), F_IF | F_VIF);
+
+    /* a set bit with IOPL < 3: #GP(0) */
+    idt32_set(EXC_GP, mkgate(SEL_CODE0, 0x6000, 0x8e, 0));
+    dinsn_t d2 = mk_int(0x22);
+    exec_deliver(op_int_ib, &d2);
+    assert_int_equal(c->rip, 0x6000);
+    assert_int_equal(c->mode, MODE_PROT32);
+}
+
+static void test_v86_cli_sti(void **state)
+{
+    enter_v86(F_IF);
+    dinsn_t d = mk(2);
+    assert_int_equal(exec(op_cli, &d), EXC_GP); /* IOPL 0, no VME */
+    c->cr4 |= CR4_VME;
+    c->rflags |= F_VIF;
+    assert_int_equal(exec(op_cli, &d), -1);
+    assert_int_equal(cpu_get_rflags(c) & (F_IF | F_VIF), F_IF);
+    assert_int_equal(exec(op_sti, &d), -1);
+    assert_true(c->rflags & F_VIF);
+    dinsn_t h = mk(2);
+    assert_int_equal(exec(op_hlt, &h), EXC_GP); /* CPL 3 */
+}
+
 /* ---- IA-32e mode ---- */
 
 static void test_long_ist_alignment_and_frame(void **state)
@@ -399,6 +522,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pm_extint_not_present_is_np_with_ext, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pm_gp_while_delivering_np_is_df, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pm_task_gate_interrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v86_enter_fault_to_ring0_and_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v86_int3_ignores_iopl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v86_vme_redirect_and_iret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v86_cli_sti, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_ist_alignment_and_frame, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_user_to_kernel_and_iretq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_iretq_same_level_pops_ss_rsp, setup, teardown),
