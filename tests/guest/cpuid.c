@@ -1,6 +1,8 @@
 /* cpuid.c - what the CPU model tells the guest: CPUID identity and the
  * x86-64 baseline feature bits, leaves past the maximum, the brand string,
- * address widths; and MSRs: APIC base, PAT reset value, EFER (with #GP on a
+ * address widths; with "expect=FAMILY:MODEL:STEPPING:MAXLEAF:MAXPHYADDR" (hex)
+ * on the command line, that those match the model run.sh asked for (--cpu,
+ * values from emu/cpumodel.def); and MSRs: APIC base, PAT reset value, EFER (with #GP on a
  * reserved bit), STAR/LSTAR round trips and a non-canonical LSTAR (#GP),
  * KERNEL_GS_BASE with SWAPGS, the TSC, and #GP for an MSR that does not exist. */
 #include "guest.h"
@@ -12,6 +14,29 @@
 #define MSR_LSTAR 0xc0000082
 #define MSR_GS_BASE 0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
+
+/* The hex numbers after "expect=" separated by ':'; returns how many. */
+static int parse_expect(const struct mb_info *mbi, uint32_t *v, int max)
+{
+    const char *p = (mbi->flags & 4) ? strstr((const char *)(uint64_t)mbi->cmdline, "expect=") : NULL;
+    int n = 0;
+    for (p = p ? p + 7 : NULL; p && n < max; n++) {
+        uint32_t x = 0;
+        for (;; p++) {
+            int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+            if (d < 0)
+                break;
+            x = x * 16 + (uint32_t)d;
+        }
+        v[n] = x;
+        if (*p != ':') {
+            n++;
+            break;
+        }
+        p++;
+    }
+    return n;
+}
 
 static int wrmsr_faults(uint32_t msr, uint64_t v)
 {
@@ -42,9 +67,18 @@ int test_main(const struct mb_info *mbi)
     memcpy(vendor + 8, &r[2], 4);
     vendor[12] = 0;
     cpuid(1, 0, r);
-    printf("CPUID: %s, max leaf 0x%x, signature 0x%x (family %u model 0x%x stepping %u)\n", vendor, max, r[0],
-           ((r[0] >> 8) & 0xf) + ((r[0] >> 20) & 0xff), ((r[0] >> 4) & 0xf) | ((r[0] >> 12) & 0xf0), r[0] & 0xf);
-    CHECK(max >= 0xd);
+    printf("CPUID: %s, max leaf 0x%x, signature 0x%x\n", vendor, max, r[0]);
+    uint32_t family = ((r[0] >> 8) & 0xf) + ((r[0] >> 20) & 0xff);
+    uint32_t model = ((r[0] >> 4) & 0xf) | ((r[0] >> 12) & 0xf0);
+    uint32_t want[5];
+    cpuid(0x80000008, 0, r2);
+    if (parse_expect(mbi, want, 5) == 5) {
+        CHECK_EQ(family, want[0]);
+        CHECK_EQ(model, want[1]);
+        CHECK_EQ(r[0] & 0xf, want[2]);
+        CHECK_EQ(max, want[3]);
+        CHECK_EQ(r2[0] & 0xff, want[4]);
+    }
     CHECK(!memcmp(vendor, "GenuineIntel", 12));
     /* x86-64 baseline: FPU TSC MSR PAE CX8 CMOV FXSR SSE SSE2 in EDX */
     uint32_t need = 1u << 0 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 15 | 1u << 24 | 1u << 25 | 1u << 26;

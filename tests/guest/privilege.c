@@ -53,6 +53,7 @@ int test_main(const struct mb_info *mbi)
     CHECK_EQ(read_cs(), SEL_KCODE);
 
     r = user_call(user_int81, ustack);
+    printf("INT 0x81 (IST2) from ring 3: frame 0x%lx, IST2 stack top %p\n", last.r15, stack_top(2));
     CHECK_EQ(last.vec, 0x81);
     CHECK(on_stack(last.r15, 2, 8192)); /* IST2 wins over RSP0 */
 

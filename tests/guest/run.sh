@@ -31,16 +31,20 @@ run() {
 }
 
 # ---- the kernels of tests.list: KERNEL STATUS [ARGS...] ----
+line=0
 while read -r kernel expect args; do
+    line=$((line + 1))
     case "$kernel" in '' | '#'*) continue ;; esac
+    tname="$kernel${args:+ $args}"
+    lg="$kernel.$line"
     # shellcheck disable=SC2086 # args are words by design
-    run "$kernel" "$kernel" $args "$G/$kernel"
+    run "$kernel" "$lg" $args "$G/$kernel"
     if [ "$st" -eq "$expect" ]; then
-        ok "$kernel"
+        ok "$tname"
     elif [ "$st" -eq 124 ]; then
-        bad "$kernel" "timed out after ${TIMEOUT}s" "$LOG/$kernel.out $LOG/$kernel.err"
+        bad "$tname" "timed out after ${TIMEOUT}s" "$LOG/$lg.out $LOG/$lg.err"
     else
-        bad "$kernel" "exit status $st, expected $expect" "$LOG/$kernel.out $LOG/$kernel.err"
+        bad "$tname" "exit status $st, expected $expect" "$LOG/$lg.out $LOG/$lg.err"
     fi
 done <"$HERE/tests.list"
 
