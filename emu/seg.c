@@ -8,6 +8,7 @@
 #include "emu/fault.h"
 #include "emu/flags.h"
 #include "emu/mmu.h"
+#include "emu/paging.h"
 
 /* Limit check of [off, off+size) against a cache (SDM Vol. 3A "Limit
  * Checking"): expand-up segments allow offsets up to the limit, expand-down
@@ -429,11 +430,11 @@ void task_switch(cpu_t *c, uint16_t sel, enum task_reason why, uint32_t ext)
     c->cr0 |= CR0_TS;
     uint64_t nfl;
     uint16_t sels[6], ldt;
+    bool pdpte_fault = false;
     if (n32) {
-        if (c->cr0 & CR0_PG) {
-            c->cr3 = img_get(img, TSS32_CR3, 4);
-            tlb_flush_nonglobal(c);
-        }
+        /* CR3 with its PDPTE loads and TLB flush; bad PDPTEs fault in the new task. */
+        if ((c->cr0 & CR0_PG) && !cpu_write_cr3(c, img_get(img, TSS32_CR3, 4)))
+            pdpte_fault = true;
         c->rip = img_get(img, TSS32_EIP, 4);
         nfl = img_get(img, TSS32_EFLAGS, 4);
         for (unsigned r = 0; r < 8; r++)
@@ -463,6 +464,8 @@ void task_switch(cpu_t *c, uint16_t sel, enum task_reason why, uint32_t ext)
     c->cpl = sels[S_CS] & 3;
     cpu_update_mode(c);
     c->stop |= STOP_MODE;
+    if (pdpte_fault)
+        cpu_fault_err(c, EXC_GP, 0);
 
     if (ldt & ~3u) {
         uint64_t ld;
