@@ -182,6 +182,9 @@ typedef struct fpu_state {
     uint16_t fop;                /* last non-control x87 opcode (11 bits) */
     uint64_t fip, fdp;           /* last non-control x87 instruction / data offsets */
     uint16_t fcs, fds;
+    uint64_t dp_cur;             /* this instruction's operand offset, for FDP_EXCPTN_ONLY */
+    uint16_t ds_cur;
+    bool dp_cur_valid;
     uint32_t mxcsr;
     fpreg_t st[8];               /* physical registers R0..R7 */
     xmm_t xmm[16];

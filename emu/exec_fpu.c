@@ -17,6 +17,7 @@
  */
 #include <string.h>
 
+#include "emu/cpumodel.h"
 #include "emu/exec_fpu_host.h"
 #include "emu/flags.h"
 
@@ -63,13 +64,20 @@ static inline void set_cc(cpu_t *c, uint16_t mask, uint16_t val)
 }
 
 /* Record exceptions `ex` (FSW_EXC bits, and SF). Returns true if the
- * destination may be written: no unmasked invalid, zero-divide or denormal. */
+ * destination may be written: no unmasked invalid, zero-divide or denormal.
+ * A model with CPUID.7:EBX.FDP_EXCPTN_ONLY updates FDP only here, when a
+ * memory-operand instruction raises an unmasked exception. */
 static bool fpu_exc(cpu_t *c, uint16_t ex)
 {
     uint16_t unmasked = ex & ~c->fpu.fcw & FSW_EXC;
     c->fpu.fsw |= ex & (FSW_EXC | FSW_SF);
-    if (unmasked)
+    if (unmasked) {
         c->fpu.fsw |= FSW_ES | FSW_B;
+        if (c->fpu.dp_cur_valid) {
+            c->fpu.fdp = c->fpu.dp_cur;
+            c->fpu.fds = c->fpu.ds_cur;
+        }
+    }
     return !(unmasked & (FSW_IE | FSW_DE | FSW_ZE));
 }
 /* Exceptions of a host operation, plus the condition codes in `ccmask`. */
@@ -103,20 +111,30 @@ static bool fpu_push_ok(cpu_t *c)
 }
 
 /* Waiting instruction entry: #NM, #MF, and the last-instruction pointers
- * (FIP/FCS/FOP; FDP/FDS for memory forms) that FNSTENV and FXSAVE report. */
+ * (FIP/FCS/FOP; FDP/FDS for memory forms) that FNSTENV and FXSAVE report.
+ * Models with CPUID.7:EBX.FPU_CSDS_DEPRECATED store FCS and FDS as zero. */
 static void x87_begin(cpu_t *c, const dinsn_t *d)
 {
     x87_check(c);
     c->fpu.fip = c->insn_rip;
-    c->fpu.fcs = c->seg[S_CS].sel;
+    c->fpu.fcs = cpu_has(c, FEAT_FPU_CSDS_DEPRECATED) ? 0 : c->seg[S_CS].sel;
     c->fpu.fop = (uint16_t)(((d->i.opcode & 7) << 8) | d->i.modrm);
+    c->fpu.dp_cur_valid = false;
 }
 /* Memory form: also the operand's address. */
 static uint64_t x87_begin_mem(cpu_t *c, const dinsn_t *d, int size, enum mmu_access acc)
 {
     x87_begin(c, d);
-    c->fpu.fdp = insn_ea(c, &d->i);
-    c->fpu.fds = c->seg[d->i.seg].sel;
+    uint64_t ea = insn_ea(c, &d->i);
+    uint16_t ds = cpu_has(c, FEAT_FPU_CSDS_DEPRECATED) ? 0 : c->seg[d->i.seg].sel;
+    if (cpu_has(c, FEAT_FDP_EXCPTN_ONLY)) {
+        c->fpu.dp_cur = ea;
+        c->fpu.ds_cur = ds;
+        c->fpu.dp_cur_valid = true;
+    } else {
+        c->fpu.fdp = ea;
+        c->fpu.fds = ds;
+    }
     return insn_lin(c, &d->i, size, acc);
 }
 

@@ -524,7 +524,7 @@ static void test_fxsave_layout(void **state)
     memcpy(&dd, p + 8, 4);
     assert_int_equal(dd, RIP0);
     memcpy(&w, p + 12, 2);
-    assert_int_equal(w, 8);
+    assert_int_equal(w, 0); /* FCS: the default model deprecates FCS/FDS (stored as 0) */
     /* restore into a scrambled state */
     fpu_state_t saved = c->fpu;
     init();
@@ -654,6 +654,31 @@ static void test_fnstenv_fnsave(void **state)
     assert_int_equal(m->ram[BUF + 4], 0xff); /* 16-bit tag word follows FSW directly */
 }
 
+/* The default model has CPUID.7:EBX.FDP_EXCPTN_ONLY: FDP changes only when a
+ * memory-operand instruction raises an unmasked exception. */
+static void test_fdp_exception_only(void **state)
+{
+    init();
+    c->fpu.fdp = 0x1111;
+    double one = 1.0, zero = 0.0;
+    memcpy(m->ram + BUF, &one, 8);
+    memcpy(m->ram + BUF + 8, &zero, 8);
+    dinsn_t d1 = mem(BUF), d0 = mem(BUF + 8);
+    OK(op_fld_m64, &d1);
+    OK(op_fdiv_m64, &d0); /* masked zero-divide */
+    assert_int_equal(c->fpu.fdp, 0x1111);
+    uint16_t cw = 0x037b;
+    memcpy(m->ram + BUF + 16, &cw, 2);
+    dinsn_t dcw = mem(BUF + 16);
+    OK(op_fnclex, &d1); /* else the unmasking FLDCW leaves ZE pending: #MF */
+    OK(op_fldcw, &dcw);
+    OK(op_fld_m64, &d1);
+    OK(op_fdiv_m64, &d0); /* unmasked */
+    assert_int_equal(c->fpu.fdp, BUF + 8);
+    assert_int_equal(c->fpu.fds, 0);
+    assert_int_equal(c->fpu.fip, RIP0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -670,6 +695,7 @@ int main(void)
         cmocka_unit_test_setup(test_fxsave_layout, per_test),
         cmocka_unit_test_setup(test_xsave, per_test),
         cmocka_unit_test_setup(test_fnstenv_fnsave, per_test),
+        cmocka_unit_test_setup(test_fdp_exception_only, per_test),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
