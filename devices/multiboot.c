@@ -309,5 +309,6 @@ void mb_enter(cpu_t *c, uint32_t info, uint32_t entry)
     c->efer = 0;
     cpu_set_rflags(c, 0x2);   /* IF=0, VM=0, everything else clear */
     c->halted = false;
+    c->cpl = 0;               /* CS.RPL = 0 */
     cpu_update_mode(c);
 }

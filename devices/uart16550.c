@@ -47,6 +47,8 @@
 
 struct uart {
     FILE *out;
+    machine_t *m;         /* the bus it is attached to, and where */
+    uint16_t base;
     uint8_t ier, lcr, mcr, scr, dll, dlm;
     uint8_t fcr;          /* last FCR value (write-only register; FIFO enable and trigger bits) */
     uint8_t lsr_err;      /* OE: sticky until LSR is read */
@@ -267,24 +269,36 @@ void uart_free(uart_t *u)
 }
 
 /* A wider port access is a sequence of byte accesses to consecutive ports,
- * as the ISA bus splits it. */
+ * as the ISA bus splits it for an 8-bit device; bytes past the UART's eight
+ * ports go to whatever the bus has there. */
 static uint64_t port_read(void *opaque, uint16_t port, int size)
 {
     uart_t *u = opaque;
     uint64_t v = 0;
-    for (int i = 0; i < size; i++)
-        v |= (uint64_t)uart_read(u, (port + i) & 7) << (8 * i);
+    for (int i = 0; i < size; i++) {
+        uint16_t p = (uint16_t)(port + i);
+        uint64_t b = (uint16_t)(p - u->base) < 8 ? uart_read(u, p - u->base) : io_read(u->m, p, 1);
+        v |= (b & 0xff) << (8 * i);
+    }
     return v;
 }
 
 static void port_write(void *opaque, uint16_t port, int size, uint64_t val)
 {
     uart_t *u = opaque;
-    for (int i = 0; i < size; i++)
-        uart_write(u, (port + i) & 7, (uint8_t)(val >> (8 * i)));
+    for (int i = 0; i < size; i++) {
+        uint16_t p = (uint16_t)(port + i);
+        uint8_t b = (uint8_t)(val >> (8 * i));
+        if ((uint16_t)(p - u->base) < 8)
+            uart_write(u, p - u->base, b);
+        else
+            io_write(u->m, p, 1, b);
+    }
 }
 
 void uart_attach(machine_t *m, uart_t *u, uint16_t base)
 {
+    u->m = m;
+    u->base = base;
     io_register(m, base, 8, port_read, port_write, u);
 }

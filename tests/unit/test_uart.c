@@ -219,6 +219,27 @@ static void ports_on_a_machine(void **state)
     machine_free(m);
 }
 
+/* A word access is two byte accesses: SCR then the port after the UART. */
+static uint8_t next_port_byte;
+static uint64_t next_rd(void *o, uint16_t port, int size) { return 0xa0 | (port & 0xf); }
+static void next_wr(void *o, uint16_t port, int size, uint64_t v) { next_port_byte = (uint8_t)v; }
+
+static void wide_access_splits_into_bytes(void **state)
+{
+    fix_t *x = *state;
+    machine_t *m = machine_new(16 << 20, NULL, 1);
+    uart_attach(m, x->u, COM1_BASE);
+    io_register(m, COM1_BASE + 8, 1, next_rd, next_wr, NULL);
+    io_write(m, COM1_BASE + UART_LCR, 2, 0x0b03); /* LCR = 3, MCR = 0x0b */
+    assert_int_equal(uart_read(x->u, UART_LCR), 0x03);
+    assert_int_equal(uart_read(x->u, UART_MCR), 0x0b);
+    io_write(m, COM1_BASE + UART_SCR, 2, 0x5a77);
+    assert_int_equal(uart_read(x->u, UART_SCR), 0x77);
+    assert_int_equal(next_port_byte, 0x5a);
+    assert_int_equal(io_read(m, COM1_BASE + UART_SCR, 2), 0x0077 | (0xa0 | ((COM1_BASE + 8) & 0xf)) << 8);
+    machine_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +257,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fifo_trigger_level, setup, teardown),
         cmocka_unit_test_setup_teardown(irq_line_gated_by_out2, setup, teardown),
         cmocka_unit_test_setup_teardown(ports_on_a_machine, setup, teardown),
+        cmocka_unit_test_setup_teardown(wide_access_splits_into_bytes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
