@@ -353,3 +353,120 @@ void op_crc32_GdEv(cpu_t *c, const dinsn_t *d)
     need_feature(c, FEAT_SSE4_2);
     c->gpr[d->i.reg] = crc32c((uint32_t)c->gpr[d->i.reg], rm_read(c, &d->i, d->i.osize), d->i.osize);
 }
+
+/* ---- BMI1 / BMI2 (VEX-encoded; SDM Vol. 2 "ANDN", "BEXTR", "BLSI", "BLSMSK",
+ * "BLSR", "BZHI", "MULX", "PDEP", "PEXT", "RORX", "SARX/SHLX/SHRX"). Operands:
+ * G = ModRM.reg, E = r/m, B = VEX.vvvv; 64-bit with VEX.W in 64-bit mode, else
+ * 32-bit (the decoder's osize). Flags the SDM leaves undefined (AF PF, and SF
+ * for BEXTR) follow the result. ---- */
+#define VEX_B(N) ((uint##N##_t)c->gpr[d->i.vex_v])
+#define BY_VSIZE(d, M)                                                                    \
+    do {                                                                                  \
+        if ((d)->i.osize == 8)                                                            \
+            M(64);                                                                        \
+        else                                                                              \
+            M(32);                                                                        \
+    } while (0)
+
+#define ANDN(N)                                                                           \
+    do {                                                                                  \
+        uint##N##_t r_ = (uint##N##_t)(~VEX_B(N) & RM_GET(N, c, &d->i));                  \
+        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
+        flags_res##N(c, r_, 0, 0, 0);                                                     \
+    } while (0)
+/* BLSI: lowest set bit, CF = source != 0; BLSMSK: mask up to it, BLSR: clear it,
+ * CF = source == 0 for both. The destination is VEX.vvvv. */
+#define BLS(N, EXPR, CF)                                                                  \
+    do {                                                                                  \
+        uint##N##_t s = RM_GET(N, c, &d->i), r_ = (uint##N##_t)(EXPR);                    \
+        reg_set(c, &d->i, d->i.vex_v, N / 8, r_);                                         \
+        flags_res##N(c, r_, (CF), 0, 0);                                                  \
+    } while (0)
+#define BLSI(N) BLS(N, (0 - s) & s, s != 0)
+#define BLSMSK(N) BLS(N, (s - 1) ^ s, s == 0)
+#define BLSR(N) BLS(N, (s - 1) & s, s == 0)
+/* BEXTR: start = B[7:0], length = B[15:8]; bits past the operand read as 0. ZF from
+ * the result, CF = OF = 0. */
+#define BEXTR(N)                                                                          \
+    do {                                                                                  \
+        uint##N##_t s_ = RM_GET(N, c, &d->i), ctl_ = VEX_B(N);                            \
+        unsigned start_ = ctl_ & 0xff, len_ = (ctl_ >> 8) & 0xff;                         \
+        uint64_t r_ = start_ < N ? (uint64_t)(s_ >> start_) : 0;                          \
+        if (len_ < 64)                                                                    \
+            r_ &= (1ull << len_) - 1;                                                     \
+        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
+        flags_res##N(c, (uint##N##_t)r_, 0, 0, 0);                                        \
+    } while (0)
+/* BZHI: clear the bits from index n = B[7:0] up; CF = n > N - 1. */
+#define BZHI(N)                                                                           \
+    do {                                                                                  \
+        uint##N##_t r_ = RM_GET(N, c, &d->i);                                             \
+        unsigned n_ = (unsigned)VEX_B(N) & 0xff;                                          \
+        if (n_ < N)                                                                       \
+            r_ &= (uint##N##_t)(((uint64_t)1 << n_) - 1);                                 \
+        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
+        flags_res##N(c, r_, n_ > N - 1, 0, 0);                                            \
+    } while (0)
+/* PDEP: deposit the low bits of B at the set bits of the mask E; PEXT: gather the
+ * bits of B selected by E into the low bits. No flags. */
+#define PDEP(N)                                                                           \
+    do {                                                                                  \
+        uint64_t src_ = VEX_B(N), m_ = RM_GET(N, c, &d->i), r_ = 0;                       \
+        for (uint64_t k_ = 1; m_; m_ &= m_ - 1, k_ <<= 1)                                 \
+            if (src_ & k_)                                                                \
+                r_ |= m_ & (0 - m_);                                                      \
+        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
+    } while (0)
+#define PEXT(N)                                                                           \
+    do {                                                                                  \
+        uint64_t src_ = VEX_B(N), m_ = RM_GET(N, c, &d->i), r_ = 0;                       \
+        for (uint64_t k_ = 1; m_; m_ &= m_ - 1, k_ <<= 1)                                 \
+            if (src_ & m_ & (0 - m_))                                                     \
+                r_ |= k_;                                                                 \
+        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
+    } while (0)
+/* MULX: rDX * E unsigned; low half to B, then high half to G (so G wins when they
+ * name the same register). No flags. */
+#define MULX(N)                                                                           \
+    do {                                                                                  \
+        unsigned __int128 p_ =                                                            \
+            (unsigned __int128)REG_GET(N, c, &d->i, R_RDX) * RM_GET(N, c, &d->i);         \
+        reg_set(c, &d->i, d->i.vex_v, N / 8, (uint##N##_t)p_);                            \
+        reg_set(c, &d->i, d->i.reg, N / 8, (uint##N##_t)(p_ >> N));                       \
+    } while (0)
+/* RORX by an immediate, SARX/SHLX/SHRX by B: counts masked as for the shifts; no flags. */
+#define RORX(N)                                                                           \
+    do {                                                                                  \
+        uint##N##_t s_ = RM_GET(N, c, &d->i);                                             \
+        unsigned n_ = (unsigned)d->i.imm & (N - 1);                                       \
+        reg_set(c, &d->i, d->i.reg, N / 8, (uint##N##_t)(s_ >> n_ | s_ << ((N - n_) & (N - 1)))); \
+    } while (0)
+#define SHX(N, EXPR)                                                                      \
+    do {                                                                                  \
+        uint##N##_t s = RM_GET(N, c, &d->i);                                              \
+        unsigned n = (unsigned)VEX_B(N) & (N - 1);                                        \
+        reg_set(c, &d->i, d->i.reg, N / 8, (uint##N##_t)(EXPR));                          \
+    } while (0)
+#define SARX(N) SHX(N, (int##N##_t)s >> n)
+#define SHLX(N) SHX(N, s << n)
+#define SHRX(N) SHX(N, s >> n)
+
+#define BMI_HANDLER(name, feat, M)                                                        \
+    void op_##name(cpu_t *c, const dinsn_t *d)                                            \
+    {                                                                                     \
+        need_feature(c, FEAT_##feat);                                                     \
+        BY_VSIZE(d, M);                                                                   \
+    }
+BMI_HANDLER(andn_GyByEy, BMI1, ANDN)
+BMI_HANDLER(blsi_ByEy, BMI1, BLSI)
+BMI_HANDLER(blsmsk_ByEy, BMI1, BLSMSK)
+BMI_HANDLER(blsr_ByEy, BMI1, BLSR)
+BMI_HANDLER(bextr_GyEyBy, BMI1, BEXTR)
+BMI_HANDLER(bzhi_GyEyBy, BMI2, BZHI)
+BMI_HANDLER(pdep_GyByEy, BMI2, PDEP)
+BMI_HANDLER(pext_GyByEy, BMI2, PEXT)
+BMI_HANDLER(mulx_GyByEy, BMI2, MULX)
+BMI_HANDLER(rorx_GyEyIb, BMI2, RORX)
+BMI_HANDLER(sarx_GyEyBy, BMI2, SARX)
+BMI_HANDLER(shlx_GyEyBy, BMI2, SHLX)
+BMI_HANDLER(shrx_GyEyBy, BMI2, SHRX)

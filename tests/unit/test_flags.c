@@ -160,6 +160,20 @@ HOST_FN(h_movsxb_16, "movsbw %%bl, %%ax") HOST_FN(h_movsxb_32, "movsbl %%bl, %%e
 HOST_FN(h_movsxb_64, "movsbq %%bl, %%rax")
 HOST_FN(h_movsxw_32, "movswl %%bx, %%eax") HOST_FN(h_movsxw_64, "movswq %%bx, %%rax")
 HOST_FN(h_movsxd_32, "movl %%ebx, %%eax") HOST_FN(h_movsxd_64, "movslq %%ebx, %%rax")
+/* BMI1/BMI2, AT&T order: r/m, vvvv, reg */
+#define HOST_VEX(n, mn, ops32, ops64) HOST_FN(h_##n##_32, mn " " ops32) HOST_FN(h_##n##_64, mn " " ops64)
+HOST_VEX(andn, "andn", "%%ebx, %%ecx, %%eax", "%%rbx, %%rcx, %%rax")
+HOST_VEX(bextr, "bextr", "%%ecx, %%ebx, %%eax", "%%rcx, %%rbx, %%rax")
+HOST_VEX(bzhi, "bzhi", "%%ecx, %%ebx, %%eax", "%%rcx, %%rbx, %%rax")
+HOST_VEX(pdep, "pdep", "%%ebx, %%ecx, %%eax", "%%rbx, %%rcx, %%rax")
+HOST_VEX(pext, "pext", "%%ebx, %%ecx, %%eax", "%%rbx, %%rcx, %%rax")
+HOST_VEX(sarx, "sarx", "%%ecx, %%ebx, %%eax", "%%rcx, %%rbx, %%rax")
+HOST_VEX(shlx, "shlx", "%%ecx, %%ebx, %%eax", "%%rcx, %%rbx, %%rax")
+HOST_VEX(shrx, "shrx", "%%ecx, %%ebx, %%eax", "%%rcx, %%rbx, %%rax")
+HOST_VEX(mulx, "mulx", "%%ebx, %%ecx, %%eax", "%%rbx, %%rcx, %%rax")
+HOST_VEX(blsi, "blsi", "%%ebx, %%eax", "%%rbx, %%rax")
+HOST_VEX(blsmsk, "blsmsk", "%%ebx, %%eax", "%%rbx, %%rax")
+HOST_VEX(blsr, "blsr", "%%ebx, %%eax", "%%rbx, %%rax")
 HOST_FN(h_lahf_8, "lahf") HOST_FN(h_sahf_8, "sahf")
 HOST_FN(h_clc_8, "clc") HOST_FN(h_stc_8, "stc") HOST_FN(h_cmc_8, "cmc")
 
@@ -189,6 +203,8 @@ enum form {
     F_IMPL,    /* r/m = rBX, rAX/rDX implicit */
     F_CX,      /* r/m = rCX, reg = rBX, rAX implicit (CMPXCHG) */
     F_NONE,    /* no operands */
+    F_VGEB,    /* VEX: reg = rAX, r/m = rBX, vvvv = rCX */
+    F_VBE,     /* VEX: vvvv = rAX, r/m = rBX */
 };
 
 /* Undefined-flag rules beyond a fixed mask. */
@@ -284,6 +300,19 @@ static const struct fcase cases[] = {
     { "clc", H1(clc), op_clc, NULL, F_NONE, 0, U_NONE },
     { "stc", H1(stc), op_stc, NULL, F_NONE, 0, U_NONE },
     { "cmc", H1(cmc), op_cmc, NULL, F_NONE, 0, U_NONE },
+    /* BMI1/BMI2: ANDN BLS* BZHI: AF PF undefined; BEXTR: AF SF PF; the rest: no flags */
+    { "andn", H2(andn), NULL, op_andn_GyByEy, F_VGEB, F_AF | F_PF, U_NONE },
+    { "bextr", H2(bextr), NULL, op_bextr_GyEyBy, F_VGEB, F_AF | F_SF | F_PF, U_NONE },
+    { "bzhi", H2(bzhi), NULL, op_bzhi_GyEyBy, F_VGEB, F_AF | F_PF, U_NONE },
+    { "pdep", H2(pdep), NULL, op_pdep_GyByEy, F_VGEB, 0, U_NONE },
+    { "pext", H2(pext), NULL, op_pext_GyByEy, F_VGEB, 0, U_NONE },
+    { "sarx", H2(sarx), NULL, op_sarx_GyEyBy, F_VGEB, 0, U_NONE },
+    { "shlx", H2(shlx), NULL, op_shlx_GyEyBy, F_VGEB, 0, U_NONE },
+    { "shrx", H2(shrx), NULL, op_shrx_GyEyBy, F_VGEB, 0, U_NONE },
+    { "mulx", H2(mulx), NULL, op_mulx_GyByEy, F_VGEB, 0, U_NONE },
+    { "blsi", H2(blsi), NULL, op_blsi_ByEy, F_VBE, F_AF | F_PF, U_NONE },
+    { "blsmsk", H2(blsmsk), NULL, op_blsmsk_ByEy, F_VBE, F_AF | F_PF, U_NONE },
+    { "blsr", H2(blsr), NULL, op_blsr_ByEy, F_VBE, F_AF | F_PF, U_NONE },
 #define CC(cc)                                                                             \
     { "cmov" #cc, H3(cmov##cc), NULL, op_cmov##cc, F_GE, 0, U_NONE },                     \
     { "set" #cc, H1(set##cc), op_set##cc, NULL, F_E, 0, U_NONE },
@@ -374,6 +403,10 @@ static void run_case(const struct fcase *fc, int sz, int iters)
             if (it & 1) /* the equal case half the time */
                 in.rcx = (in.rcx & ~m) | (in.rax & m);
             break;
+        case F_VGEB:
+            if (it & 1) /* BEXTR/BZHI controls inside or near the operand */
+                in.rcx = (in.rcx & ~0xffffull) | (rnd() % 72) | (rnd() % 72) << 8;
+            break;
         case F_IMPL:
             if ((it & 3) == 1) /* make most divisions fit */
                 in.rdx = (in.rdx & m) % ((in.rbx & m) | 1);
@@ -397,6 +430,8 @@ static void run_case(const struct fcase *fc, int sz, int iters)
         case F_EGIB: i = insn_rr(osize, R_RBX, R_RAX, count); break;
         case F_IMPL: i = insn_rr(osize, 0, R_RBX, 0); break;
         case F_CX: i = insn_rr(osize, R_RBX, R_RCX, 0); break;
+        case F_VGEB: i = insn_rr(osize, R_RAX, R_RBX, 0); i.vex_v = R_RCX; break;
+        case F_VBE: i = insn_rr(osize, 0, R_RBX, 0); i.vex_v = R_RAX; break;
         default: i = insn_rr(osize, 0, 0, 0); break;
         }
         struct regs want = in, got = in;
@@ -431,11 +466,13 @@ static void run_case(const struct fcase *fc, int sz, int iters)
 static void test_against_host(void **state)
 {
     cpu_t *c = test_cpu();
-    /* the default model lacks BMI1 (TZCNT would run as BSF): compare with one that has it */
-    static struct cpu_model with_bmi1;
-    with_bmi1 = *cpu_model_default();
-    with_bmi1.feat[FEAT_BMI1 >> 5] |= 1u << (FEAT_BMI1 & 31);
-    c->model = &with_bmi1;
+    /* the default model may lack BMI1/BMI2 (TZCNT would run as BSF, the VEX forms
+     * would #UD): compare with one that has them */
+    static struct cpu_model with_bmi;
+    with_bmi = *cpu_model_default();
+    with_bmi.feat[FEAT_BMI1 >> 5] |= 1u << (FEAT_BMI1 & 31);
+    with_bmi.feat[FEAT_BMI2 >> 5] |= 1u << (FEAT_BMI2 & 31);
+    c->model = &with_bmi;
     rng_state = 0x9e3779b97f4a7c15ull;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (int sz = 0; sz < 4; sz++)
