@@ -66,7 +66,14 @@ void op_call_ev(cpu_t *c, const dinsn_t *d)
  * (rSP arithmetic wraps to the stack size). */
 static inline void ret_near(cpu_t *c, const dinsn_t *d, uint64_t extra)
 {
-    int os = near_osize(c, d), ss = stack_size(c);
+    if (likely(c->mode == MODE_LONG64)) {
+        /* 64-bit stack and operand size: the TLB fast path inlined */
+        uint64_t sp = c->gpr[R_RSP];
+        c->rip = branch_target(c, d, lin_read64(c, seg_lin(c, S_SS, sp, 8, ACC_READ)));
+        c->gpr[R_RSP] = sp + 8 + extra;
+        return;
+    }
+    int os = d->i.osize, ss = stack_size(c);
     uint64_t mask = size_mask(ss);
     uint64_t sp = c->gpr[R_RSP] & mask;
     uint64_t t = lin_read(c, seg_lin(c, S_SS, sp, os, ACC_READ), os);

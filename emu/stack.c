@@ -31,6 +31,13 @@ static inline void sp_set(cpu_t *c, int ssize, uint64_t sp)
 
 void push(cpu_t *c, int size, uint64_t v)
 {
+    if (likely(c->mode == MODE_LONG64 && size == 8)) {
+        /* the common case, with the TLB fast path inlined */
+        uint64_t sp = c->gpr[R_RSP] - 8;
+        lin_write64(c, seg_lin(c, S_SS, sp, 8, ACC_WRITE), v);
+        c->gpr[R_RSP] = sp;
+        return;
+    }
     int ss = stack_size(c);
     uint64_t sp = (c->gpr[R_RSP] - size) & size_mask(ss);
     stack_write(c, sp, size, v);
@@ -39,6 +46,12 @@ void push(cpu_t *c, int size, uint64_t v)
 
 uint64_t pop(cpu_t *c, int size)
 {
+    if (likely(c->mode == MODE_LONG64 && size == 8)) {
+        uint64_t sp = c->gpr[R_RSP];
+        uint64_t v = lin_read64(c, seg_lin(c, S_SS, sp, 8, ACC_READ));
+        c->gpr[R_RSP] = sp + 8;
+        return v;
+    }
     int ss = stack_size(c);
     uint64_t sp = c->gpr[R_RSP] & size_mask(ss);
     uint64_t v = stack_read(c, sp, size);
