@@ -347,6 +347,29 @@ static void test_user_supervisor_and_write_protect(void **state)
     assert_int_equal(rd_err(sup_dir), PF_P | PF_U);
 }
 
+static void test_supervisor_translations_do_not_leak_to_cpl3(void **state)
+{
+    new_machine(cpu_model_default());
+    enter_long_mode();
+    uint64_t sup = 0x10000000, ro = 0x10001000;
+    map64(sup, 0x300000, 1, P | RW | D, P | RW | US);
+    map64(ro, 0x301000, 1, P | D, P | RW | US);
+    lin_write32(c, sup, 1); /* CPL 0 fills the supervisor TLB with a fast write tag */
+    set_cpl(3);
+    assert_int_equal(rd_err(sup), PF_P | PF_U);
+    /* implicit supervisor accesses at CPL 3 may use supervisor pages; WP still applies to their writes */
+    uint64_t v;
+    assert_int_equal(try_read_sys(sup, &v), NOFAULT);
+    assert_int_equal(v, 1);
+    if (!setjmp(c->fault_jmp)) {
+        lin_write_sys(c, ro, 4, 0);
+        fail();
+    }
+    assert_int_equal(c->ev_err, PF_P | PF_W);
+    set_cpl(0);
+    assert_int_equal(lin_read32(c, sup), 1);
+}
+
 static void test_nx_and_smep(void **state)
 {
     new_machine(cpu_model_default());
@@ -938,6 +961,7 @@ int main(void)
         cmocka_unit_test_teardown(test_4level_reserved_bits, teardown),
         cmocka_unit_test_teardown(test_1g_pages_need_the_feature, teardown),
         cmocka_unit_test_teardown(test_user_supervisor_and_write_protect, teardown),
+        cmocka_unit_test_teardown(test_supervisor_translations_do_not_leak_to_cpl3, teardown),
         cmocka_unit_test_teardown(test_nx_and_smep, teardown),
         cmocka_unit_test_teardown(test_smap, teardown),
         cmocka_unit_test_teardown(test_paging32_4k_and_4m, teardown),
