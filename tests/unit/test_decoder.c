@@ -440,6 +440,145 @@ static void test_names(void **state)
     assert_string_equal(x86_insn_name(XI_COUNT), "?");
 }
 
+/* Every row of opcodes.def is reachable: an encoding built from the row's own
+ * columns decodes to that row (so no row is shadowed by a more specific one,
+ * and the selectors, prefixes and VEX constraints work as the table says). */
+struct trow {
+    const char *name, *ops;
+    int map, opc, sel_kind, sel_reg, sel_rm, pfx, flags;
+};
+enum { TS_ANY, TS_PLUSR, TS_R, TS_M, TS_R3, TS_RM };
+enum { TP_ANY, TP_NP, TP_66, TP_F3, TP_F2, TP_VEX = 8 };
+enum { TF_I64 = 1, TF_O64 = 2, TF_VEXOK = 4, TF_VL1 = 8, TF_VW1 = 16, TF_OTHER = 0 };
+static const struct trow trows[XI_COUNT] = {
+#define ANY TS_ANY, 0, 0
+#define PLUSR TS_PLUSR, 0, 0
+#define R(n) TS_R, n, 0
+#define M(n) TS_M, n, 0
+#define R3(n) TS_R3, n, 0
+#define RM(n, m) TS_RM, n, m
+#define ANYP TP_ANY
+#define NP TP_NP
+#define P66 TP_66
+#define PF3 TP_F3
+#define PF2 TP_F2
+#define VNP (TP_NP | TP_VEX)
+#define V66 (TP_66 | TP_VEX)
+#define VF3 (TP_F3 | TP_VEX)
+#define VF2 (TP_F2 | TP_VEX)
+#define I64 TF_I64
+#define O64 TF_O64
+#define VNDS TF_VEXOK
+#define VNV TF_VEXOK
+#define VL1 TF_VL1
+#define VW1 TF_VW1
+#define D64 TF_OTHER
+#define F64 TF_OTHER
+#define LOCK TF_OTHER
+#define BYTE TF_OTHER
+#define END TF_OTHER
+#define VL0 TF_OTHER
+#define VW0 TF_OTHER
+#define X(id, map_, opc_, sel_, pfx_, o1, o2, o3, flags_)                                          \
+    [XI_##id] = {#id, #o1 " " #o2 " " #o3 " ", MAP_##map_, opc_, sel_, pfx_, flags_},
+#define MAP_1B 0
+#define MAP_0F 1
+#define MAP_0F38 2
+#define MAP_0F3A 3
+#include "decoder/opcodes.def"
+#undef X
+#undef ANY
+#undef PLUSR
+#undef R
+#undef M
+#undef R3
+#undef RM
+#undef ANYP
+#undef NP
+#undef P66
+#undef PF3
+#undef PF2
+#undef VNP
+#undef V66
+#undef VF3
+#undef VF2
+#undef I64
+#undef O64
+#undef VNDS
+#undef VNV
+#undef VL1
+#undef VW1
+#undef D64
+#undef F64
+#undef LOCK
+#undef BYTE
+#undef END
+#undef VL0
+#undef VW0
+};
+
+static int reach(unsigned id, enum x86_mode m, int vex, int mod3)
+{
+    const struct trow *t = &trows[id];
+    uint8_t b[32] = {0};
+    int n = 0;
+    static const uint8_t pp_byte[] = {0, 0, 0x66, 0xf3, 0xf2};
+    int pf = t->pfx & 7;
+    if (vex) {
+        b[n++] = 0xc4;
+        b[n++] = (uint8_t)(0xe0 | (t->map ? t->map : 1));
+        b[n++] = (uint8_t)(((t->flags & TF_VW1) ? 0x80 : 0) | 0x78 | ((t->flags & TF_VL1) ? 4 : 0) |
+                           (pf == TP_66 ? 1 : pf == TP_F3 ? 2 : pf == TP_F2 ? 3 : 0));
+    } else {
+        if (pp_byte[pf])
+            b[n++] = pp_byte[pf];
+        if (t->map)
+            b[n++] = 0x0f;
+        if (t->map == 2)
+            b[n++] = 0x38;
+        if (t->map == 3)
+            b[n++] = 0x3a;
+    }
+    b[n++] = (uint8_t)(t->opc + (t->sel_kind == TS_PLUSR ? 1 : 0));
+    int mod = mod3 ? 3 : 0, rm = 0;
+    if (t->sel_kind == TS_R3 || t->sel_kind == TS_RM)
+        mod = 3;
+    if (t->sel_kind == TS_M)
+        mod = 0;
+    if (t->sel_kind == TS_RM)
+        rm = t->sel_rm;
+    if (mod != 3 && strstr(t->ops, "Mvsib"))
+        rm = 4;
+    b[n++] = (uint8_t)((mod << 6) | (t->sel_reg << 3) | rm);
+    x86_insn d;
+    return x86_decode(&d, b, sizeof b, m) > 0 && d.id == id;
+}
+
+static void test_every_row_reachable(void **state)
+{
+    (void)state;
+    int missing = 0;
+    for (unsigned id = 0; id < XI_COUNT; id++) {
+        const struct trow *t = &trows[id];
+        int ok = 0;
+        for (int m = X86_M16; m <= X86_M64 && !ok; m++) {
+            if (((t->flags & TF_I64) && m == X86_M64) || ((t->flags & TF_O64) && m != X86_M64))
+                continue;
+            for (int mod3 = 0; mod3 < 2 && !ok; mod3++) {
+                if (!(t->pfx & TP_VEX))
+                    ok |= reach(id, (enum x86_mode)m, 0, mod3);
+                if (t->flags & TF_VEXOK)
+                    ok |= reach(id, (enum x86_mode)m, 1, mod3);
+            }
+        }
+        if (!ok) {
+            printf("    row %s is not reachable\n", t->name);
+            missing++;
+        }
+    }
+    assert_int_equal(missing, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* part 2: capstone oracle                                             */
 /* ------------------------------------------------------------------ */
@@ -903,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_immediates), cmocka_unit_test(test_moffs_farptr),
         cmocka_unit_test(test_prefixes),   cmocka_unit_test(test_validity),
         cmocka_unit_test(test_vex),        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_every_row_reachable),
         cmocka_unit_test(test_oracle_16),  cmocka_unit_test(test_oracle_32),
         cmocka_unit_test(test_oracle_64),
     };
