@@ -679,6 +679,55 @@ static void test_fdp_exception_only(void **state)
     assert_int_equal(c->fpu.fip, RIP0);
 }
 
+
+/* ---- decoded encodings: decoder row -> handler binding -> semantics ---- */
+extern const insn_fn insn_handlers[XI_COUNT];
+
+static int run_bytes(const uint8_t *b, size_t n)
+{
+    dinsn_t d;
+    memset(&d, 0, sizeof d);
+    int len = x86_decode(&d.i, b, n, X86_M64);
+    assert_int_equal(len, (int)n);
+    d.fn = insn_handlers[d.i.id];
+    assert_non_null(d.fn);
+    return exec1(d.fn, &d);
+}
+#define RUN(...)                                                       \
+    do {                                                               \
+        static const uint8_t code_[] = { __VA_ARGS__ };                \
+        assert_int_equal(run_bytes(code_, sizeof code_), -1);          \
+    } while (0)
+
+/* The reversed-operand encodings: DC E8+i is FSUB ST(i), ST(0) and DC E0+i
+ * FSUBR ST(i), ST(0) (SDM Vol. 2 "FSUB/FSUBP/FISUB"). */
+static void test_decoded_forms(void **state)
+{
+    RUN(0xdb, 0xe3);             /* fninit */
+    RUN(0xd9, 0xe8);             /* fld1 */
+    RUN(0xd9, 0xeb);             /* fldpi: ST0 = pi, ST1 = 1 */
+    RUN(0xdc, 0xe9);             /* fsub st(1), st(0): ST1 = 1 - pi */
+    assert_true(st_ld(1) == 1 - 3.14159265358979323846264338327950288L);
+    RUN(0xdc, 0xe1);             /* fsubr st(1), st(0): ST1 = pi - ST1 */
+    assert_true(st_ld(1) == 3.14159265358979323846264338327950288L - (1 - 3.14159265358979323846264338327950288L));
+    RUN(0xd8, 0xe1);             /* fsub st(0), st(1) */
+    RUN(0xde, 0xf9);             /* fdivp st(1), st(0): ST1 = ST1 / ST0, pop */
+    assert_int_equal(c->fpu.top, 7);
+    RUN(0xd9, 0xee);             /* fldz */
+    RUN(0xde, 0xd9);             /* fcompp */
+    assert_int_equal(c->fpu.ftw, 0);
+    c->gpr[R_RAX] = 0;
+    RUN(0xdf, 0xe0);             /* fnstsw ax */
+    assert_int_equal(c->gpr[R_RAX], fsw());
+    c->gpr[R_RAX] = BUF;
+    RUN(0x48, 0x0f, 0xae, 0x00); /* fxsave64 [rax] */
+    assert_int_equal(m->ram[BUF], 0x7f);
+    RUN(0xd9, 0x38);             /* fnstcw [rax] */
+    RUN(0x9b);                   /* fwait */
+    c->gpr[R_RAX] = BUF + 8;
+    assert_int_equal(run_bytes((const uint8_t[]){ 0x0f, 0xae, 0x08 }, 3), EXC_GP); /* fxrstor [rax]: misaligned */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -696,6 +745,7 @@ int main(void)
         cmocka_unit_test_setup(test_xsave, per_test),
         cmocka_unit_test_setup(test_fnstenv_fnsave, per_test),
         cmocka_unit_test_setup(test_fdp_exception_only, per_test),
+        cmocka_unit_test_setup(test_decoded_forms, per_test),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

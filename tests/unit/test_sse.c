@@ -709,6 +709,68 @@ static void test_scalar_moves(void **state)
     assert_int_equal(c->fpu.xmm[2].q[1], 0);
 }
 
+
+/* ---- decoded encodings: decoder row -> handler binding -> semantics ---- */
+extern const insn_fn insn_handlers[XI_COUNT];
+
+/* Decode bytes in 64-bit mode and run the bound handler; returns the fault
+ * vector or -1. */
+static int run_bytes(const uint8_t *b, size_t n)
+{
+    dinsn_t d;
+    memset(&d, 0, sizeof d);
+    int len = x86_decode(&d.i, b, n, X86_M64);
+    assert_int_equal(len, (int)n);
+    d.fn = insn_handlers[d.i.id];
+    assert_non_null(d.fn);
+    return exec1(d.fn, &d);
+}
+#define RUN(...)                                                       \
+    do {                                                               \
+        static const uint8_t code_[] = { __VA_ARGS__ };                \
+        assert_int_equal(run_bytes(code_, sizeof code_), -1);          \
+    } while (0)
+
+static void test_decoded_forms(void **state)
+{
+    for (int i = 0; i < 16; i++)
+        for (int k = 0; k < 4; k++)
+            c->fpu.xmm[i].d[k] = (uint32_t)(0x01010101u * (unsigned)(i + 1) + (unsigned)k);
+    RUN(0x66, 0x45, 0x0f, 0xfe, 0xc1); /* paddd xmm8, xmm9 */
+    assert_int_equal(c->fpu.xmm[8].d[0], 0x09090909u + 0x0a0a0a0au);
+    c->gpr[R_RAX] = (uint64_t)-5;
+    RUN(0xf2, 0x48, 0x0f, 0x2a, 0xc0); /* cvtsi2sd xmm0, rax */
+    assert_true(c->fpu.xmm[0].g[0] == -5.0);
+    RUN(0xf2, 0x0f, 0x2a, 0xc8); /* cvtsi2sd xmm1, eax: 0xfffffffb as int32 */
+    assert_true(c->fpu.xmm[1].g[0] == -5.0);
+    c->fpu.xmm[2].q[0] = 0x1122334455667788ull;
+    RUN(0x66, 0x48, 0x0f, 0x7e, 0xd3); /* movq rbx, xmm2 */
+    assert_int_equal(c->gpr[R_RBX], 0x1122334455667788ull);
+    RUN(0x66, 0x0f, 0x7e, 0xd1); /* movd ecx, xmm2 */
+    assert_int_equal(c->gpr[R_RCX], 0x55667788u);
+    RUN(0x66, 0x41, 0x0f, 0x6e, 0xdc); /* movd xmm3, r12d */
+    assert_int_equal(c->fpu.xmm[3].q[1], 0);
+    memcpy(c->fpu.xmm[4].b, "hello, world\0\0\0", 16);
+    memcpy(c->fpu.xmm[5].b, "wor\0............", 16);
+    RUN(0x66, 0x0f, 0x3a, 0x63, 0xec, 0x0c); /* pcmpistri xmm5, xmm4, equal ordered */
+    assert_int_equal(c->gpr[R_RCX], 7);
+    c->gpr[R_RDI] = BUF;
+    RUN(0x66, 0x0f, 0x7f, 0x27); /* movdqa [rdi], xmm4 */
+    assert_memory_equal(m->ram + BUF, "hello, world", 12);
+    c->gpr[R_RDI] = BUF + 4;
+    assert_int_equal(run_bytes((const uint8_t[]){ 0x0f, 0x28, 0x07 }, 3), EXC_GP); /* movaps xmm0, [rdi] */
+    RUN(0x0f, 0x10, 0x07); /* movups xmm0, [rdi] */
+    assert_memory_equal(c->fpu.xmm[0].b, "o, world", 8);
+    RUN(0x0f, 0x57, 0xc0); /* xorps xmm0, xmm0 */
+    assert_int_equal(c->fpu.xmm[0].q[0] | c->fpu.xmm[0].q[1], 0);
+    RUN(0x66, 0x0f, 0x73, 0xdc, 0x02); /* psrldq xmm4, 2 */
+    assert_memory_equal(c->fpu.xmm[4].b, "llo, world", 10);
+    RUN(0x0f, 0x6f, 0xc1); /* movq mm0, mm1 (MMX) */
+    assert_int_equal(c->fpu.ftw, 0xff);
+    RUN(0x0f, 0x77); /* emms */
+    assert_int_equal(c->fpu.ftw, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -724,6 +786,7 @@ int main(void)
         cmocka_unit_test_setup(test_unmasked_simd_exception, per_test),
         cmocka_unit_test_setup(test_mmx_aliasing, per_test),
         cmocka_unit_test_setup(test_scalar_moves, per_test),
+        cmocka_unit_test_setup(test_decoded_forms, per_test),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
