@@ -16,8 +16,8 @@
 #include "emu/machine.h"
 #include "emu/seg.h"
 
-/* Per-vector properties (SDM Vol. 3A Table "Protected-Mode Exceptions and
- * Interrupts" and Table "Interrupt and Exception Classes"): the #DF class and
+/* Per-vector properties (SDM Vol. 3A Table 6-1 "Protected-Mode Exceptions and
+ * Interrupts" and Table 6-4 "Interrupt and Exception Classes"): the #DF class and
  * whether it is a fault (restartable; RF is set in the pushed RFLAGS). */
 enum { CL_BENIGN, CL_CONTRIB, CL_PAGE };
 static const struct { uint8_t cls, fault; } exc_info[32] = {
@@ -69,7 +69,7 @@ void cpu_triple_fault(cpu_t *c)
 
 static inline bool is_soft(int type) { return type == EV_SWINT || type == EV_SWEXC; }
 
-/* Real-address mode: the IVT holds 4-byte far pointers (SDM Vol. 3A "Interrupt
+/* Real-address mode: the IVT holds 4-byte far pointers (SDM Vol. 3B 20.1.4 "Interrupt
  * and Exception Handling in Real-Address Mode"). No error codes are pushed. */
 static void deliver_real(cpu_t *c, int vec, uint64_t fl)
 {
@@ -89,7 +89,7 @@ static void deliver_real(cpu_t *c, int vec, uint64_t fl)
 }
 
 /* V86-mode software interrupt redirected to the V86 task's own IVT (CR4.VME,
- * SDM Vol. 3A "Interrupt and Exception Handling in Virtual-8086 Mode", method 5):
+ * SDM Vol. 3B 20.3 "Interrupt and Exception Handling in Virtual-8086 Mode", method 5):
  * with IOPL < 3 the pushed FLAGS carry VIF as IF and IOPL as 3. */
 static void deliver_v86_redirect(cpu_t *c, int vec, uint64_t fl)
 {
@@ -109,7 +109,7 @@ static void deliver_v86_redirect(cpu_t *c, int vec, uint64_t fl)
     c->stop |= STOP_MODE;
 }
 
-/* INT n in V86 mode (SDM Vol. 3A Table "Software Interrupt Handling Methods
+/* INT n in V86 mode (SDM Vol. 3B Table 20-2 "Software Interrupt Handling Methods
  * While in Virtual-8086 Mode"): returns true if the interrupt was redirected to
  * the V86 IVT; raises #GP(0) where IOPL forbids it; false: protected-mode IDT. */
 static bool v86_softint(cpu_t *c, int vec, uint64_t fl)
@@ -177,7 +177,7 @@ static void deliver_prot(cpu_t *c, int type, int vec, bool has_err, uint32_t err
     if (gt == SYS_TASK) {
         task_switch(c, gate_sel(g), TS_INT, ext);
         if (has_err) {
-            /* The error code goes on the new task's stack (SDM "Error Code"). */
+            /* The error code goes on the new task's stack (SDM Vol. 3A 6.13 "Error Code"). */
             seg_stack_t s = { .ss = c->seg[S_SS], .mask = seg_sp_mask(&c->seg[S_SS]), .sys = c->cpl < 3,
                         .err = ext };
             s.sp = c->gpr[R_RSP] & s.mask;
@@ -254,7 +254,7 @@ static void deliver_prot(cpu_t *c, int type, int vec, bool has_err, uint32_t err
 }
 
 /* IA-32e mode: 16-byte gates, 64-bit frames always including SS:RSP, IST, and
- * a null SS on a privilege change (SDM Vol. 3A "64-Bit Mode Stack Frame"). */
+ * a null SS on a privilege change (SDM Vol. 3A 6.14.2 "64-Bit Mode Stack Frame"). */
 static void deliver_long(cpu_t *c, int type, int vec, bool has_err, uint32_t err, uint64_t fl)
 {
     uint32_t ext = is_soft(type) ? 0 : 1;
@@ -321,7 +321,7 @@ void cpu_deliver(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t 
         c->insn_rip = c->rip;
 
     if (c->exc_depth) {
-        /* The previous delivery faulted (SDM Vol. 3A Table "Conditions for
+        /* The previous delivery faulted (SDM Vol. 3A Table 6-5 "Conditions for
          * Generating a Double Fault"). */
         int first = c->exc_first;
         if (first == EXC_DF) {

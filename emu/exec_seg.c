@@ -16,7 +16,10 @@
 
 static inline bool pmode(const cpu_t *c) { return c->mode != MODE_REAL && c->mode != MODE_V86; }
 static inline bool lma(const cpu_t *c) { return (c->efer & EFER_LMA) != 0; }
-static inline bool is_conforming(uint64_t d) { return (desc_type(d) & (SEG_CODE | SEG_CONF)) == (SEG_CODE | SEG_CONF); }
+static inline bool is_conforming(uint64_t d)
+{
+    return (desc_type(d) & (SEG_CODE | SEG_CONF)) == (SEG_CODE | SEG_CONF);
+}
 /* The target is 64-bit code (IA-32e mode, L = 1). */
 static inline bool is64code(const cpu_t *c, uint64_t d) { return lma(c) && (d & DESC_L); }
 
@@ -104,10 +107,12 @@ static void check_code_direct(cpu_t *c, uint16_t sel, uint64_t d)
         cpu_fault_err(c, EXC_NP, err);
 }
 
-/* A call gate (SDM Vol. 3A "Call Gates", "Accessing a Code Segment Through a
- * Call Gate"): privilege of the gate, then the target code segment. Returns the
- * target's descriptor with its selector, offset and the gate's push size. */
-static uint64_t call_gate_target(cpu_t *c, uint16_t gsel, uint64_t g, uint16_t *csel, uint64_t *off, int *gsize)
+/* A call gate (SDM Vol. 3A 5.8.3 "Call Gates", 5.8.4 "Accessing a Code
+ * Segment Through a Call Gate"): privilege of the gate, then the target code
+ * segment. Returns the target's descriptor with its selector, offset and the
+ * gate's push size. */
+static uint64_t call_gate_target(cpu_t *c, uint16_t gsel, uint64_t g, uint16_t *csel, uint64_t *off,
+                                 int *gsize)
 {
     uint32_t gerr = gsel & 0xfffcu;
     if (desc_dpl(g) < c->cpl || desc_dpl(g) < (gsel & 3))
@@ -208,7 +213,7 @@ static void far_jmp(cpu_t *c, uint16_t sel, uint64_t off)
 }
 
 /* CALL through a call gate to a more privileged non-conforming segment: the
- * stack switch with parameter copy (SDM Vol. 3A "Stack Switching"). */
+ * stack switch with parameter copy (SDM Vol. 3A 5.8.5 "Stack Switching"). */
 static void call_gate_inner(cpu_t *c, uint64_t g, uint16_t csel, uint64_t cd, uint64_t goff, int gsize)
 {
     int dpl = desc_dpl(cd);
@@ -313,7 +318,10 @@ static void far_call(cpu_t *c, uint16_t sel, uint64_t off, int os)
 }
 
 void op_jmpf_ap(cpu_t *c, const dinsn_t *d) { far_jmp(c, d->i.sel, d->i.imm & size_mask(d->i.osize)); }
-void op_callf_ap(cpu_t *c, const dinsn_t *d) { far_call(c, d->i.sel, d->i.imm & size_mask(d->i.osize), d->i.osize); }
+void op_callf_ap(cpu_t *c, const dinsn_t *d)
+{
+    far_call(c, d->i.sel, d->i.imm & size_mask(d->i.osize), d->i.osize);
+}
 
 void op_jmpf_mp(cpu_t *c, const dinsn_t *d)
 {
@@ -565,7 +573,7 @@ static void iret_prot(cpu_t *c, int os)
 
 void op_iret(cpu_t *c, const dinsn_t *d)
 {
-    /* IRET ends NMI blocking even when it faults (SDM Vol. 3A "NMI Handling While Processing an NMI"). */
+    /* IRET ends NMI blocking even when it faults (SDM Vol. 3A 6.7.1 "Handling Multiple NMIs"). */
     c->nmi_blocked = false;
     c->stop |= STOP_IRQ; /* IF may have been set */
     if (c->mode == MODE_REAL)

@@ -10,7 +10,7 @@
 #include "emu/mmu.h"
 #include "emu/paging.h"
 
-/* Limit check of [off, off+size) against a cache (SDM Vol. 3A "Limit
+/* Limit check of [off, off+size) against a cache (SDM Vol. 3A 5.3 "Limit
  * Checking"): expand-up segments allow offsets up to the limit, expand-down
  * data segments allow offsets above it up to 64 KiB or 4 GiB (the B bit). */
 static inline bool seg_limit_ok(const seg_t *s, uint64_t off, int size)
@@ -28,7 +28,7 @@ uint64_t seg_lin_slow(cpu_t *c, int seg, uint64_t off, int size, enum mmu_access
 
     if (c->mode == MODE_LONG64) {
         /* Segmentation is off except for the FS/GS bases (SDM Vol. 3A
-         * "Segmentation in IA-32e Mode"); only canonicality is checked. */
+         * 3.2.4 "Segmentation in IA-32e Mode"); only canonicality is checked. */
         uint64_t la = off + (seg >= S_FS ? s->base : 0);
         if (!seg_canonical(c, la) || !seg_canonical(c, la + (uint64_t)size - 1))
             cpu_fault_err(c, vec, 0);
@@ -42,7 +42,7 @@ uint64_t seg_lin_slow(cpu_t *c, int seg, uint64_t off, int size, enum mmu_access
 
     if (c->mode != MODE_REAL && c->mode != MODE_V86) {
         /* Real and V86 mode have no type checks (CS is writable there), but
-         * protected and compatibility mode do (SDM Vol. 3A "Type Checking"). */
+         * protected and compatibility mode do (SDM Vol. 3A 5.4 "Type Checking"). */
         uint32_t ar = s->ar;
         if (ar & AR_UNUSABLE)
             cpu_fault_err(c, vec, 0);
@@ -75,7 +75,7 @@ uint64_t seg_lin_cache(cpu_t *c, const seg_t *s, bool is64, uint64_t off, int si
 /* ---- descriptor tables ---- */
 
 /* Linear address of sel's descriptor, or false if [off, off+len) is beyond the
- * table limit (SDM Vol. 3A "Segment Selectors": TI picks GDT or LDT). */
+ * table limit (SDM Vol. 3A 3.4.2 "Segment Selectors": TI picks GDT or LDT). */
 static bool desc_addr(cpu_t *c, uint16_t sel, unsigned off, unsigned len, uint64_t *la)
 {
     uint64_t base;
@@ -305,7 +305,7 @@ uint64_t seg_stack_read(cpu_t *c, const seg_stack_t *s, uint64_t off, int size)
     return s->sys ? lin_read_sys(c, la, size) : lin_read(c, la, size);
 }
 
-/* ---- task switching (SDM Vol. 3A "Task Switching", "Task-State Segment") ---- */
+/* ---- task switching (SDM Vol. 3A 7.3 "Task Switching", 7.2.1 "Task-State Segment (TSS)") ---- */
 
 /* Field offsets of the 32-bit and 16-bit TSS. */
 enum { TSS32_CR3 = 0x1c, TSS32_EIP = 0x20, TSS32_EFLAGS = 0x24, TSS32_GPR = 0x28, TSS32_SEG = 0x48,

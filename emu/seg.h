@@ -3,7 +3,7 @@
  * Descriptors are handled as raw 64-bit values (the 8 bytes as the table holds
  * them, little-endian) and decoded by the inline helpers below; the cache
  * attributes use the VMX access-rights layout of emu/cpu.h, which is exactly
- * descriptor bits 40-55 shifted down by 40 (SDM Vol. 3A "Segment Descriptors").
+ * descriptor bits 40-55 shifted down by 40 (SDM Vol. 3A 3.4.5 "Segment Descriptors").
  * The loads (seg_load and friends) implement the checks of MOV/POP Sreg and
  * LDS/LES/LFS/LGS/LSS (SDM Vol. 2 "MOV - Move", "LDS/LES/LFS/LGS/LSS").
  */
@@ -39,7 +39,7 @@ static inline int desc_dpl(uint64_t d) { return (int)(d >> 45) & 3; }
 static inline uint16_t gate_sel(uint64_t d) { return (uint16_t)(d >> 16); }
 static inline uint32_t gate_off(uint64_t d) { return (uint32_t)((d & 0xffff) | ((d >> 32) & 0xffff0000)); }
 
-/* System-descriptor types (S = 0), SDM Vol. 3A "System Descriptor Types". In
+/* System-descriptor types (S = 0), SDM Vol. 3A 3.5 "System Descriptor Types". In
  * IA-32e mode types 9, 11, 12, 14 and 15 are the 64-bit TSS and gates and the
  * 16-bit types are invalid. */
 enum {
@@ -110,7 +110,7 @@ uint64_t seg_lin_cache(cpu_t *c, const seg_t *s, bool is64, uint64_t off, int si
 
 /* ---- privilege-level changes ---- */
 /* The inner stack for privilege level dpl from the current 16- or 32-bit TSS
- * (SDM Vol. 3A "Stack Switching"); #TS(TR | ext) if the TSS is too short. */
+ * (SDM Vol. 3A 5.8.5 "Stack Switching"); #TS(TR | ext) if the TSS is too short. */
 void seg_tss_stack(cpu_t *c, int dpl, uint32_t ext, uint16_t *ss, uint64_t *sp);
 /* Checks of a new inner SS for privilege level dpl (interrupts and calls
  * through gates): #TS(sel | ext) for the wrong selector or descriptor, #SS(sel
@@ -144,7 +144,7 @@ static inline void seg_set_sp(cpu_t *c, uint64_t sp, uint64_t mask)
 }
 
 /* ---- tasks ---- */
-/* Why a task switch happens (SDM Vol. 3A "Task Switching"); decides the busy
+/* Why a task switch happens (SDM Vol. 3A 7.3 "Task Switching"); decides the busy
  * bits, the NT flag and the previous-task link. */
 enum task_reason { TS_JMP, TS_CALL, TS_INT, TS_IRET };
 /* Switch to the task whose TSS descriptor sel names (a GDT selector). ext is

@@ -54,7 +54,8 @@ static inline void wr(uint64_t pa, int size, uint64_t v) { phys_write(m, pa, siz
 static inline uint64_t mkdesc(uint32_t base, uint32_t limit, unsigned access, unsigned flags)
 {
     return (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | (uint64_t)access << 40 |
-           (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(flags & 0xf) << 52 | (uint64_t)(base >> 24) << 56;
+           (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(flags & 0xf) << 52 |
+           (uint64_t)(base >> 24) << 56;
 }
 /* Gate descriptor (call, interrupt, trap, task): access byte, parameter count or IST. */
 static inline uint64_t mkgate(uint16_t sel, uint32_t off, unsigned access, unsigned params)

@@ -133,7 +133,8 @@ static void test_load_through_ldt(void **state)
     assert_int_equal(c->seg[S_LDTR].base, LDT);
     EXPECT_OK(seg_load(c, S_DS, lsel));
     assert_int_equal(c->seg[S_DS].base, 0x20000);
-    EXPECT_FAULT(EXC_GP, 0x24, seg_load(c, S_DS, 0x24)); /* beyond the LDT limit; TI stays in the error code */
+    /* beyond the LDT limit; TI stays in the error code */
+    EXPECT_FAULT(EXC_GP, 0x24, seg_load(c, S_DS, 0x24));
     c->gpr[R_RAX] = SEL_DATA0;
     assert_int_equal(exec(op_lldt, &d), EXC_GP); /* not an LDT descriptor */
     assert_int_equal(c->ev_err, SEL_DATA0);
