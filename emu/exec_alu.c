@@ -1,6 +1,6 @@
 /* exec_alu.c - integer arithmetic: ADD OR ADC SBB AND SUB XOR CMP TEST, INC DEC
  * NOT NEG, MUL IMUL DIV IDIV, ADCX ADOX, the BCD adjustments (DAA DAS AAA AAS AAM
- * AAD) and the flag instructions (CLC STC CMC CLD STD LAHF SAHF SALC).
+ * AAD), the flag instructions (CLC STC CMC CLD STD LAHF SAHF SALC) and BOUND.
  * Arithmetic flags go through emu/flags.h (SDM Vol. 1 "EFLAGS Register").
  */
 #include "emu/alu_ops.h"
@@ -388,4 +388,25 @@ void op_sahf(cpu_t *c, const dinsn_t *d)
     lahf_ok(c);
     uint64_t ah = (c->gpr[R_RAX] >> 8) & 0xd5;
     cpu_set_arith(c, (cpu_get_arith(c) & F_OF) | ah);
+}
+
+/* ---- BOUND (SDM Vol. 2 "BOUND"): #BR (a fault) unless lower <= index <= upper,
+ * signed, the two bounds being operand-size words at the memory operand. Invalid
+ * in 64-bit mode (the decoder's I64). ---- */
+void op_bound_GvMa(cpu_t *c, const dinsn_t *d)
+{
+    int n = d->i.osize == 2 ? 2 : 4;
+    uint64_t la = insn_lin(c, &d->i, 2 * n, ACC_READ);
+    int64_t lo, hi, idx;
+    if (n == 2) {
+        lo = (int16_t)lin_read16(c, la);
+        hi = (int16_t)lin_read16(c, la + 2);
+        idx = (int16_t)c->gpr[d->i.reg];
+    } else {
+        lo = (int32_t)lin_read32(c, la);
+        hi = (int32_t)lin_read32(c, la + 4);
+        idx = (int32_t)c->gpr[d->i.reg];
+    }
+    if (idx < lo || idx > hi)
+        cpu_fault(c, EXC_BR);
 }

@@ -158,6 +158,28 @@ static void test_divide_errors(void **state)
     assert_int_equal(run_handler(c, op_aam_Ib, &aam), EXC_DE);
 }
 
+/* BOUND: signed bounds, inclusive; #BR outside (a fault: nothing changes). */
+static void test_bound(void **state)
+{
+    cpu_t *c = test_cpu();
+    wr32(0x60, (uint32_t)-5);
+    wr32(0x64, 10);
+    c->gpr[R_RSI] = LA(0x60);
+    x86_insn i = insn_mem(4, R_RAX, R_RSI, 0, 0);
+    const struct { int64_t idx; int vec; } t[] = { { -5, -1 }, { 10, -1 }, { 0, -1 },
+                                                   { -6, EXC_BR }, { 11, EXC_BR } };
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        c->gpr[R_RAX] = (uint64_t)t[k].idx;
+        assert_int_equal(run_handler(c, op_bound_GvMa, &i), t[k].vec);
+    }
+    /* 16-bit: the bounds are the words at 0x60 and 0x62: -5 and -1 */
+    i.osize = 2;
+    c->gpr[R_RAX] = 0x10000; /* AX = 0 > -1 */
+    assert_int_equal(run_handler(c, op_bound_GvMa, &i), EXC_BR);
+    c->gpr[R_RAX] = 0xfffe;
+    assert_int_equal(run_handler(c, op_bound_GvMa, &i), -1);
+}
+
 /* Byte registers 4-7 are AH CH DH BH without REX, SPL BPL SIL DIL with it. */
 static void test_high_byte_registers(void **state)
 {
@@ -503,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_cmp_memory_no_write),
         cmocka_unit_test(test_bit_string_offsets),
         cmocka_unit_test(test_divide_errors),
+        cmocka_unit_test(test_bound),
         cmocka_unit_test(test_high_byte_registers),
         cmocka_unit_test(test_bcd_sdm_examples),
         cmocka_unit_test(test_ascii_adjust),
