@@ -680,6 +680,30 @@ static void test_fdp_exception_only(void **state)
 }
 
 
+/* Precision and rounding control reach the host operation. */
+static void test_precision_rounding_control(void **state)
+{
+    dinsn_t d = sti(1), dcw = mem(BUF + 16);
+    uint16_t cw = 0x007f; /* PC = 00: 24-bit significand */
+    memcpy(m->ram + BUF + 16, &cw, 2);
+    init();
+    OK(op_fldcw, &dcw);
+    push_ld(3);
+    push_ld(1);
+    OK(op_fdiv_st0sti, &d);
+    assert_int_equal(c->fpu.st[c->fpu.top].sig & ((1ull << 40) - 1), 0);
+    assert_true(st_ld(0) == (long double)(1.0f / 3.0f));
+    cw = 0x0f7f; /* RC = truncate toward zero, 64-bit precision */
+    memcpy(m->ram + BUF + 16, &cw, 2);
+    init();
+    OK(op_fldcw, &dcw);
+    push_ld(3);
+    push_ld(2);
+    OK(op_fdiv_st0sti, &d);
+    assert_int_equal(c->fpu.st[c->fpu.top].sig, 0xaaaaaaaaaaaaaaaaull); /* 2/3 truncated */
+    assert_int_equal(fsw() & (FSW_PE | FSW_C1), FSW_PE); /* inexact, not rounded up */
+}
+
 /* ---- decoded encodings: decoder row -> handler binding -> semantics ---- */
 extern const insn_fn insn_handlers[XI_COUNT];
 
@@ -746,6 +770,7 @@ int main(void)
         cmocka_unit_test_setup(test_fnstenv_fnsave, per_test),
         cmocka_unit_test_setup(test_fdp_exception_only, per_test),
         cmocka_unit_test_setup(test_decoded_forms, per_test),
+        cmocka_unit_test_setup(test_precision_rounding_control, per_test),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
