@@ -817,8 +817,12 @@ static int classify(struct oracle *o, const uint8_t *b, int ours, int cs)
         if (sr > 5 || (s.opc == 0x8e && sr == 1))
             return CL_SREG;
     }
-    if (!s.vex && s.map == 1 && s.opc >= 0x20 && s.opc <= 0x23 && ours < 0)
-        return CL_CRDR;
+    if (!s.vex && s.map == 1 && s.opc >= 0x20 && s.opc <= 0x23 && ours < 0) {
+        unsigned n = ((s.modrm >> 3) & 7) | ((s.rex & 4) << 1);
+        int cr_ok = n == 0 || n == 2 || n == 3 || n == 4 || n == 8;
+        if ((s.opc & 1) ? n > 7 : !cr_ok)
+            return CL_CRDR;
+    }
     if (m == X86_M64 && !s.vex && (s.rex & 8) && ours > 0 && cs > 0 &&
         (s.p66 || has_prefix(b, s.npfx, 0x67))) {
         uint8_t t[32];
@@ -835,9 +839,10 @@ static int classify(struct oracle *o, const uint8_t *b, int ours, int cs)
     if (m == X86_M64 && (s.p66 || has_prefix(b, s.npfx, 0x67)) && !s.vex && ours == cs + 2 &&
         ((s.map == 0 && (s.opc == 0xe8 || s.opc == 0xe9)) || (s.map == 1 && (s.opc & 0xf0) == 0x80)))
         return CL_BRANCH66;
-    if (!s.vex && s.map == 1 && (s.opc == 0xb9 || s.opc == 0xff) && ours > 0)
+    if (!s.vex && s.map == 1 && (s.opc == 0xb9 || s.opc == 0xff) && ours > 0 &&
+        (cs < 0 || cs == s.npfx + 2)) /* capstone: no ModRM */
         return CL_UD01;
-    if (!s.vex && s.map == 1 && (s.opc == 0x0d || (s.opc >= 0x18 && s.opc <= 0x1f)) && ours > 0)
+    if (!s.vex && s.map == 1 && (s.opc == 0x0d || (s.opc >= 0x18 && s.opc <= 0x1f)) && ours > 0 && cs < 0)
         return CL_HINTNOP;
     if (!s.vex && s.map == 1 && s.opc == 0xae && (s.modrm >> 6) == 3 && ((s.modrm >> 3) & 7) >= 5 &&
         ours > 0 && cs < 0)
