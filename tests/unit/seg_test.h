@@ -41,7 +41,7 @@ enum {
     SEL_CODE0 = 0x08, SEL_DATA0 = 0x10, SEL_CODE3 = 0x1b, SEL_DATA3 = 0x23, SEL_CODE64 = 0x28,
     SEL_CODE64_3 = 0x33, SEL_TSS = 0x38, SEL_NP = 0x40, SEL_RO = 0x48, SEL_XO = 0x50, SEL_RX = 0x58,
     SEL_EXPDN = 0x60, SEL_CALLGATE = 0x68, SEL_TSSB = 0x70, SEL_TSS64 = 0x78, SEL_LDT = 0x88,
-    SEL_DATA16 = 0x90, GDT_LIMIT = 0x97,
+    SEL_DATA16 = 0x90, SEL_CALLGATE64 = 0x98, GDT_LIMIT = 0xa7,
 };
 
 static machine_t *m;
@@ -98,11 +98,13 @@ static inline void build_tables(void)
     wr(GDT + SEL_TSS64 + 8, 8, 0);
     gdt_set(SEL_LDT, mkdesc(LDT, 0x1f, 0x82, 0));
     gdt_set(SEL_DATA16, mkdesc(0, 0xffff, 0x93, 0));
+    gdt_set(SEL_CALLGATE64, mkgate(SEL_CODE64, 0x5000, 0xec, 0)); /* 16 bytes in IA-32e mode */
+    wr(GDT + SEL_CALLGATE64 + 8, 8, 0);
     c->gdtr = (dtr_t){ GDT, GDT_LIMIT };
     c->idtr = (dtr_t){ IDT, 0xfff };
     /* identity page tables for IA-32e mode */
-    wr(PML4, 8, (PML4 + 0x1000) | 3);
-    wr(PML4 + 0x1000, 8, (PML4 + 0x2000) | 3);
+    wr(PML4, 8, (PML4 + 0x1000) | 7);
+    wr(PML4 + 0x1000, 8, (PML4 + 0x2000) | 7);
     for (uint64_t k = 0; k < 512; k++)
         if (k * 0x200000 != UNMAPPED)
             wr(PML4 + 0x2000 + 8 * k, 8, (k * 0x200000) | 0x87); /* P RW US PS */

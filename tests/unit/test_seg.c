@@ -302,6 +302,62 @@ static void test_jmp_to_tss_switches_task(void **state)
     assert_int_equal(c->ev_err, SEL_TSSB);
 }
 
+static void test_long_call_gate_and_retfq(void **state)
+{
+    mode_long(3);
+    wr(TSS64 + 4, 8, KSTACK);
+    c->gpr[R_RSP] = USTACK;
+    wr(0x5100, 8, 0xdeadbeef); /* the offset is ignored for a gate */
+    wr(0x5108, 2, SEL_CALLGATE64 | 3);
+    dinsn_t d = mk(8);
+    d.i.mod = 0;
+    d.i.base = R_RBX;
+    d.i.asize = 8;
+    d.i.len = 3;
+    c->gpr[R_RBX] = 0x5100;
+    assert_int_equal(exec(op_callf_mp, &d), -1);
+    assert_int_equal(c->cpl, 0);
+    assert_int_equal(c->rip, 0x5000);
+    assert_int_equal(c->seg[S_CS].sel, SEL_CODE64);
+    assert_true(c->seg[S_SS].ar & AR_UNUSABLE); /* null SS, RPL 0 */
+    assert_int_equal(c->seg[S_SS].sel, 0);
+    assert_int_equal(c->gpr[R_RSP], KSTACK - 32);
+    assert_int_equal(rd(KSTACK - 8, 8), SEL_DATA3);
+    assert_int_equal(rd(KSTACK - 16, 8), USTACK);
+    assert_int_equal(rd(KSTACK - 24, 8), SEL_CODE64_3);
+    assert_int_equal(rd(KSTACK - 32, 8), RIP0 + 3);
+
+    dinsn_t r = mk(8);
+    assert_int_equal(exec(op_retf, &r), -1);
+    assert_int_equal(c->cpl, 3);
+    assert_int_equal(c->rip, RIP0 + 3);
+    assert_int_equal(c->gpr[R_RSP], USTACK);
+    assert_int_equal(c->seg[S_SS].sel, SEL_DATA3);
+    assert_int_equal(c->mode, MODE_LONG64);
+}
+
+static void test_iretq_to_compat(void **state)
+{
+    mode_long(0);
+    uint64_t sp = KSTACK - 40;
+    uint64_t frame[5] = { 0x1234, SEL_CODE3, 0x202, 0x9000, SEL_DATA3 };
+    for (int k = 0; k < 5; k++)
+        wr(sp + 8 * (unsigned)k, 8, frame[k]);
+    c->gpr[R_RSP] = sp;
+    dinsn_t ir = mk(8);
+    assert_int_equal(exec(op_iret, &ir), -1);
+    assert_int_equal(c->mode, MODE_COMPAT32);
+    assert_int_equal(c->cpl, 3);
+    assert_int_equal(c->rip, 0x1234);
+    assert_int_equal(c->gpr[R_RSP], 0x9000);
+    /* a null SS is refused for a return to compatibility mode */
+    mode_long(0);
+    wr(sp + 32, 8, 3);
+    c->gpr[R_RSP] = sp;
+    assert_int_equal(exec(op_iret, &ir), EXC_GP);
+    assert_int_equal(c->ev_err, 0);
+}
+
 /* ---- LAR, LSL, VERR, VERW, ARPL ---- */
 
 static uint64_t lar_like(insn_fn fn, uint16_t sel, int *zf)
@@ -498,6 +554,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_call_gate_inner_and_retf_outer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retf_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jmp_to_tss_switches_task, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_call_gate_and_retfq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iretq_to_compat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lar_lsl_verr_verw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arpl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lgdt_sgdt, setup, teardown),
