@@ -10,10 +10,10 @@
  * run loop looks at events and re-executes it. The run loop charges d->lat for
  * the first iteration; each further iteration is charged here as it is done.
  *
- * REP MOVS/STOS with DF=0 copy or fill the rest of a page at a time through
- * host pointers once a normal element access has filled the TLB entries, when
- * both pages are plain RAM (the TLB tags carry no slow-path bits) and the
- * segment limits provably allow the whole run.
+ * REP MOVS/STOS/CMPS/SCAS with DF=0 work on the rest of a page at a time
+ * through host pointers once a normal element access has filled the TLB
+ * entries, when both pages are plain RAM (the TLB tags carry no slow-path
+ * bits) and the segment limits provably allow the whole run.
  */
 #include "emu/exec.h"
 #include "emu/flags.h"
@@ -28,8 +28,9 @@ typedef struct str_ctx {
     uint64_t amask; /* address-size mask */
     int64_t step;   /* +size, or -size with DF=1 */
     int sseg;       /* source segment (DS or the override) */
-    /* MOVS: the source page's read tag and addend as the last element's read
-     * left them, before its store could evict them from a shared TLB slot. */
+    /* MOVS/CMPS: the source page's read tag and addend as the last element's
+     * read left them, before the ES access could evict them from a shared
+     * TLB slot. */
     uint64_t src_tag;
     uintptr_t src_addend;
 } str_ctx;
@@ -97,13 +98,18 @@ static ALWAYS_INLINE bool str_elem(cpu_t *c, str_ctx *s, int size, enum str_op o
         rax_set(c, size, a);
         areg_set(c, R_RSI, s->amask, si + s->step);
         return false;
-    case SO_CMPS: /* [rSI] - ES:[rDI] */
-        a = lin_read(c, seg_lin(c, s->sseg, si, size, ACC_READ), size);
+    case SO_CMPS: { /* [rSI] - ES:[rDI] */
+        la = seg_lin(c, s->sseg, si, size, ACC_READ);
+        a = lin_read(c, la, size);
+        const tlb_entry_t *e = &c->tlb[(la >> 12) & (TLB_SIZE - 1)];
+        s->src_tag = e->tag_r;
+        s->src_addend = e->addend;
         b = lin_read(c, seg_lin(c, S_ES, di, size, ACC_READ), size);
         flags_cmp(c, size, a, b);
         areg_set(c, R_RSI, s->amask, si + s->step);
         areg_set(c, R_RDI, s->amask, di + s->step);
         return a == b;
+    }
     case SO_SCAS: /* rAX - ES:[rDI] */
         a = c->gpr[R_RAX] & size_mask(size);
         b = lin_read(c, seg_lin(c, S_ES, di, size, ACC_READ), size);
@@ -160,26 +166,47 @@ static inline uint8_t *tlb_host(cpu_t *c, uint64_t la, bool write)
     return tag == (la & ~0xfffull) ? (uint8_t *)(uintptr_t)(la + e->addend) : NULL;
 }
 
-/* Up to max elements of REP MOVS/STOS within the current pages. Returns how
- * many were done (0: take the element path); rSI/rDI are updated, rCX is the
- * caller's. The segment checks of the first element may fault, exactly as the
- * element path would. */
-static ALWAYS_INLINE uint64_t str_chunk(cpu_t *c, const str_ctx *s, int size, enum str_op op,
-                                        uint64_t max)
+/* Host pointer for a chunk's source: its TLB entry, or the translation the
+ * last element's read used when a store of the same element evicted it. */
+static inline const uint8_t *src_host(cpu_t *c, const str_ctx *s, uint64_t sla)
+{
+    const uint8_t *sp = tlb_host(c, sla, false);
+    if (!sp && s->src_tag == (sla & ~0xfffull))
+        sp = (const uint8_t *)(uintptr_t)(sla + s->src_addend);
+    return sp;
+}
+
+/* How many of at most max elements from rDI (and rSI when has_src) a chunk
+ * may cover: inside the segments, the address size and the current pages.
+ * Sets the linear addresses of the first element. The segment checks of that
+ * element may fault, exactly as the element path would. */
+static ALWAYS_INLINE uint64_t chunk_span(cpu_t *c, const str_ctx *s, int size, bool has_src,
+                                         enum mmu_access dacc, uint64_t max, uint64_t *sla,
+                                         uint64_t *dla)
 {
     uint64_t si = c->gpr[R_RSI] & s->amask, di = c->gpr[R_RDI] & s->amask;
     uint64_t n = min64(max, seg_room(c, S_ES, di, size, s->amask));
-    if (op == SO_MOVS)
+    if (has_src)
         n = min64(n, seg_room(c, s->sseg, si, size, s->amask));
     if (n == 0)
         return 0;
-    uint64_t dla = seg_lin(c, S_ES, di, size, ACC_WRITE);
-    n = min64(n, (0x1000 - (dla & 0xfff)) / size);
-    uint64_t sla = 0;
-    if (op == SO_MOVS) {
-        sla = seg_lin(c, s->sseg, si, size, ACC_READ);
-        n = min64(n, (0x1000 - (sla & 0xfff)) / size);
+    *dla = seg_lin(c, S_ES, di, size, dacc);
+    n = min64(n, (0x1000 - (*dla & 0xfff)) / size);
+    if (has_src) {
+        *sla = seg_lin(c, s->sseg, si, size, ACC_READ);
+        n = min64(n, (0x1000 - (*sla & 0xfff)) / size);
     }
+    return n;
+}
+
+/* Up to max elements of REP MOVS/STOS within the current pages. Returns how
+ * many were done (0: take the element path); rSI/rDI are updated, rCX is the
+ * caller's. */
+static ALWAYS_INLINE uint64_t str_chunk(cpu_t *c, const str_ctx *s, int size, enum str_op op,
+                                        uint64_t max)
+{
+    uint64_t si = c->gpr[R_RSI] & s->amask, di = c->gpr[R_RDI] & s->amask, sla = 0, dla = 0;
+    uint64_t n = chunk_span(c, s, size, op == SO_MOVS, ACC_WRITE, max, &sla, &dla);
     if (n == 0)
         return 0;
     uint8_t *dp = tlb_host(c, dla, true);
@@ -187,9 +214,7 @@ static ALWAYS_INLINE uint64_t str_chunk(cpu_t *c, const str_ctx *s, int size, en
         return 0;
     size_t len = (size_t)n * size;
     if (op == SO_MOVS) {
-        uint8_t *sp = tlb_host(c, sla, false);
-        if (!sp && s->src_tag == (sla & ~0xfffull)) /* evicted by the store: same page, still valid */
-            sp = (uint8_t *)(uintptr_t)(sla + s->src_addend);
+        const uint8_t *sp = src_host(c, s, sla);
         if (!sp)
             return 0;
         if (dp > sp && dp < sp + len) {
@@ -215,6 +240,41 @@ static ALWAYS_INLINE uint64_t str_chunk(cpu_t *c, const str_ctx *s, int size, en
     return n;
 }
 
+/* Up to max elements of REPE/REPNE CMPS/SCAS within the current pages, stopping
+ * after the first element whose comparison ends the repetition (*ended). The
+ * flags are those of the last comparison, as after the element path. */
+static ALWAYS_INLINE uint64_t cmp_chunk(cpu_t *c, const str_ctx *s, int size, enum str_op op,
+                                        uint64_t max, bool repe, bool *ended)
+{
+    uint64_t si = c->gpr[R_RSI] & s->amask, di = c->gpr[R_RDI] & s->amask, sla = 0, dla = 0;
+    uint64_t n = chunk_span(c, s, size, op == SO_CMPS, ACC_READ, max, &sla, &dla);
+    if (n == 0)
+        return 0;
+    const uint8_t *dp = tlb_host(c, dla, false), *sp = NULL;
+    if (!dp)
+        return 0;
+    if (op == SO_CMPS && !(sp = src_host(c, s, sla)))
+        return 0;
+    uint64_t a = c->gpr[R_RAX] & size_mask(size), b = 0, k = 0;
+    bool eq;
+    do {
+        if (op == SO_CMPS) {
+            a = 0;
+            memcpy(&a, sp + k * size, size);
+        }
+        b = 0;
+        memcpy(&b, dp + k * size, size);
+        eq = a == b;
+        k++;
+    } while (eq == repe && k < n);
+    flags_cmp(c, size, a, b);
+    *ended = eq != repe;
+    if (op == SO_CMPS)
+        areg_set(c, R_RSI, s->amask, si + k * size);
+    areg_set(c, R_RDI, s->amask, di + k * size);
+    return k;
+}
+
 /* The whole instruction, with or without a repeat prefix. */
 static ALWAYS_INLINE void str_exec(cpu_t *c, const dinsn_t *d, int size, enum str_op op)
 {
@@ -231,7 +291,7 @@ static ALWAYS_INLINE void str_exec(cpu_t *c, const dinsn_t *d, int size, enum st
     }
     const bool cond = op == SO_CMPS || op == SO_SCAS;
     const bool repe = (d->i.pfx & X86_PFX_REP) != 0;
-    const bool fast = (op == SO_MOVS || op == SO_STOS) && s.step > 0;
+    const bool fast = op != SO_LODS && op != SO_INS && op != SO_OUTS && s.step > 0;
     const uint64_t lat = d->lat ? d->lat : 1;
     uint64_t cnt = c->gpr[R_RCX] & s.amask;
     uint64_t done = 0;
@@ -256,12 +316,15 @@ static ALWAYS_INLINE void str_exec(cpu_t *c, const dinsn_t *d, int size, enum st
              * to charge the first one. */
             uint64_t now = c->cycles + lat;
             uint64_t room = now < c->deadline ? (c->deadline - now + lat - 1) / lat : 0;
-            uint64_t k = str_chunk(c, &s, size, op, min64(min64(cnt, STR_BUDGET - done), room));
+            uint64_t max = min64(min64(cnt, STR_BUDGET - done), room);
+            bool ended = false;
+            uint64_t k = cond ? cmp_chunk(c, &s, size, op, max, repe, &ended)
+                              : str_chunk(c, &s, size, op, max);
             if (k) {
                 areg_set(c, R_RCX, s.amask, cnt -= k);
                 done += k;
                 c->cycles += k * lat;
-                if (cnt == 0)
+                if (cnt == 0 || ended)
                     return;
             }
         }

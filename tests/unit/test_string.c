@@ -624,6 +624,62 @@ static void test_cmps_flags_and_equal_run(void **state)
     assert_int_equal(c->gpr[R_RSI], 0x30002);
 }
 
+/* Long REPE CMPS / REPNE SCAS runs across pages: the stopping element, the
+ * registers, the flags of the last comparison and one LAT per element. */
+static void test_rep_compare_long_runs(void **state)
+{
+    static const struct { int size; uint64_t diff_at; } cases[] = {
+        { 1, 9000 }, { 2, 2047 }, { 4, 1024 }, { 8, 1500 }, { 1, 20000 },
+    };
+    mode64();
+    for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int sz = cases[k].size;
+        uint64_t count = 3000 + (sz == 1 ? 8000 : 0), src = 0x100003, dst = 0x180005;
+        fill_pattern(src, count * sz, (uint8_t)k);
+        memcpy(m->ram + dst, m->ram + src, count * sz);
+        uint64_t stop = cases[k].diff_at < count ? cases[k].diff_at : count - 1;
+        bool differs = cases[k].diff_at < count;
+        if (differs)
+            m->ram[dst + stop * sz + sz - 1] ^= 0x80; /* the top byte: src > dst */
+        test_reset();
+        c->gpr[R_RSI] = src;
+        c->gpr[R_RDI] = dst;
+        c->gpr[R_RCX] = count;
+        dinsn_t d = mk(sz, 8, X86_PFX_REP);
+        assert_int_equal(run(sz == 1 ? op_cmpsb : op_cmps, &d, NULL), -1);
+        assert_int_equal(c->gpr[R_RCX], count - stop - 1);
+        assert_int_equal(c->gpr[R_RSI], src + (stop + 1) * sz);
+        assert_int_equal(c->gpr[R_RDI], dst + (stop + 1) * sz);
+        assert_int_equal(c->cycles, (stop + 1) * LAT);
+        uint64_t f = cpu_get_rflags(c);
+        assert_int_equal(!!(f & F_ZF), !differs);
+        if (differs) {
+            /* [src] ^ [dst] = 0x80 in the top byte: CF = borrow, OF/SF from the signed view */
+            uint64_t a = phys_read(m, src + stop * sz, sz), b = phys_read(m, dst + stop * sz, sz);
+            assert_int_equal(!!(f & F_CF), a < b);
+        }
+
+        /* REPNE SCAS for the element that differs from its neighbours */
+        test_reset();
+        uint64_t want = phys_read(m, dst + stop * sz, sz);
+        bool unique = true;
+        for (uint64_t j = 0; j < stop; j++)
+            if (phys_read(m, dst + j * sz, sz) == want)
+                unique = false;
+        if (!unique || !differs)
+            continue;
+        c->gpr[R_RDI] = dst;
+        c->gpr[R_RCX] = count;
+        c->gpr[R_RAX] = want | 0xaa00000000000000ull * (sz < 8);
+        d = mk(sz, 8, X86_PFX_REPNE);
+        assert_int_equal(run(sz == 1 ? op_scasb : op_scas, &d, NULL), -1);
+        assert_int_equal(c->gpr[R_RDI], dst + (stop + 1) * sz);
+        assert_int_equal(c->gpr[R_RCX], count - stop - 1);
+        assert_true(cpu_get_rflags(c) & F_ZF);
+        assert_int_equal(c->cycles, (stop + 1) * LAT);
+    }
+}
+
 /* strlen idiom: REPNE SCASB with AL = 0, RCX = -1. */
 static void test_repne_scasb_strlen(void **state)
 {
@@ -814,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_lods),
         cmocka_unit_test(test_repe_cmpsb_stops_at_difference),
         cmocka_unit_test(test_cmps_flags_and_equal_run),
+        cmocka_unit_test(test_rep_compare_long_runs),
         cmocka_unit_test(test_repne_scasb_strlen),
         cmocka_unit_test(test_rep_outsb_insw),
         cmocka_unit_test(test_ins_faults_before_reading_port),
