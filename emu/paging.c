@@ -5,7 +5,9 @@
  * the page-fault error code. Pure: all entry reads go through ctx->read.
  *
  * Accessed and dirty flags are set only for a translation that succeeds (as
- * KVM and Bochs do; the SDM allows either for a faulting walk).
+ * KVM does). Hardware may also set A in the upper levels of a walk that faults
+ * (SDM 4.10.3.1 "Caches for Paging Structures" lets it cache, and so mark
+ * accessed, entries no translation used yet); guests cannot rely on either.
  */
 #include "emu/paging.h"
 
