@@ -72,4 +72,8 @@ static inline void need_feature(cpu_t *c, enum cpu_feature f)
             reg_set((c), (i), (n), (N) / 8, r_);                                         \
     } while (0)
 
+/* dst = register n, src = the N-bit r/m operand (read at its own size, so the
+ * access inlines to one TLB probe). */
+#define RMW_REG_RM(N, OP, WB, c, i, n) RMW_REG(N, OP, WB, c, i, n, RM_GET(N, c, i))
+
 #endif

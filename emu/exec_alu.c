@@ -95,7 +95,7 @@ BIN_FNS(64)
     }                                                                                     \
     void op_##op##_GvEv(cpu_t *c, const dinsn_t *d)                                       \
     {                                                                                     \
-        BY_OSIZE(d, RMW_REG, op, wb, c, &d->i, d->i.reg, rm_read(c, &d->i, d->i.osize));  \
+        BY_OSIZE(d, RMW_REG_RM, op, wb, c, &d->i, d->i.reg);                              \
     }                                                                                     \
     /* AL,Ib and rAX,Iz */                                                                \
     void op_##op##_ALIb(cpu_t *c, const dinsn_t *d)                                       \
@@ -181,11 +181,11 @@ MUL_N(32, uint64_t, int64_t)
 MUL_N(64, unsigned __int128, __int128)
 
 #define CALL_MUL(N, fn) fn##N(c, d)
-#define CALL_IMUL2(N, b) imul2_##N(c, d, REG_GET(N, c, &d->i, d->i.reg), (uint##N##_t)(b))
+#define CALL_IMUL2(N, ...) imul2_##N(c, d, REG_GET(N, c, &d->i, d->i.reg), RM_GET(N, c, &d->i))
 #define CALL_IMUL3(N, b) imul2_##N(c, d, RM_GET(N, c, &d->i), (uint##N##_t)(b))
 void op_mul_Ev(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_MUL, mul); }
 void op_imul_Ev(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_MUL, imul); }
-void op_imul_GvEv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_IMUL2, rm_read(c, &d->i, d->i.osize)); }
+void op_imul_GvEv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_IMUL2, _); }
 void op_imul_GvEvI(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_IMUL3, d->i.imm); }
 
 /* ---- DIV / IDIV (SDM Vol. 2 "DIV", "IDIV"): #DE on a zero divisor and when the
