@@ -16,7 +16,7 @@ GUEST_SSE     := sse
 
 GUEST_LIB_OBJS := $(addprefix $(GUEST_OUT)/lib/,boot.o isr.o lib.o)
 GUEST_TESTS    := $(basename $(notdir $(wildcard tests/guest/*.c)))
-GUEST_ELFS     := $(GUEST_TESTS:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/hello.elf32 $(GUEST_OUT)/bench.elf \
+GUEST_ELFS     := $(GUEST_TESTS:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/hello.elf32 $(GUEST_OUT)/hello.bin $(GUEST_OUT)/bench.elf \
                   $(GUEST_OUT)/bench.elf32
 guest_fpu_flags = $(if $(filter $(1),$(GUEST_SSE)),-msse4.2 -fno-math-errno,-mgeneral-regs-only)
 
@@ -44,6 +44,15 @@ $(GUEST_OUT)/%.elf: $(GUEST_OUT)/%.o $(GUEST_LIB_OBJS) tests/guest/lib/kernel.ld
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 $(GUEST_OUT)/%.elf32: $(GUEST_OUT)/%.elf
 	$(GUEST_OBJCOPY) -O elf32-i386 $< $@
+# A flat binary booted through the header's address fields (the a.out kludge).
+$(GUEST_OUT)/lib/boot_aout.o: tests/guest/lib/boot.S tests/guest/lib/guest_asm.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -DMB_AOUT -c $< -o $@
+$(GUEST_OUT)/%-aout.elf: $(GUEST_OUT)/%.o $(GUEST_OUT)/lib/boot_aout.o $(GUEST_OUT)/lib/isr.o $(GUEST_OUT)/lib/lib.o \
+                         tests/guest/lib/kernel.ld
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+$(GUEST_OUT)/%.bin: $(GUEST_OUT)/%-aout.elf
+	$(GUEST_OBJCOPY) -O binary $< $@
 
 # The bench: one workload (bench_core.c) built as a guest and as a host
 # program, so the guest's results can be checked against the host's.

@@ -5,12 +5,27 @@
  * guest_start(multiboot info) in lib.c. The GDT layout is in guest.h. */
 #include "guest_asm.h"
 
+/* Page-aligned modules and memory info; built with -DMB_AOUT (boot_aout.o)
+ * the header also carries its load addresses (flag 16, the "a.out kludge"),
+ * so the kernel can be loaded as a flat binary. */
+#ifdef MB_AOUT
+#define MB_FLAGS 0x00010003
+#else
+#define MB_FLAGS 0x00000003
+#endif
     .section .multiboot, "a"
     .align 4
 mb_header:
     .long 0x1BADB002
-    .long 0x00000003                /* page-aligned modules, memory info */
-    .long -(0x1BADB002 + 0x00000003)
+    .long MB_FLAGS
+    .long -(0x1BADB002 + MB_FLAGS)
+#ifdef MB_AOUT
+    .long mb_header                 /* header_addr */
+    .long _load_start               /* load_addr */
+    .long _edata                    /* load_end_addr */
+    .long _end                      /* bss_end_addr */
+    .long _start                    /* entry_addr */
+#endif
 
     .section .text.boot, "ax"
     .code32
