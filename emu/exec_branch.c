@@ -13,7 +13,8 @@
 #include "emu/flags.h"
 #include "emu/seg.h"
 
-/* Validate target (already truncated in 64-bit mode) and return it. */
+/* The branch target, or #GP(0): in 64-bit mode it must be canonical; otherwise
+ * it is truncated to the operand size and must lie within the CS limit. */
 static inline uint64_t branch_target(cpu_t *c, const dinsn_t *d, uint64_t t)
 {
     if (likely(c->mode == MODE_LONG64)) {
