@@ -115,6 +115,7 @@ static bool fpu_push_ok(cpu_t *c)
  * Models with CPUID.7:EBX.FPU_CSDS_DEPRECATED store FCS and FDS as zero. */
 static void x87_begin(cpu_t *c, const dinsn_t *d)
 {
+    insn_feature_check(c, &d->i); /* FISTTP needs SSE3 */
     x87_check(c);
     c->fpu.fip = c->insn_rip;
     c->fpu.fcs = cpu_has(c, FEAT_FPU_CSDS_DEPRECATED) ? 0 : c->seg[S_CS].sel;

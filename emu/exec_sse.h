@@ -14,7 +14,7 @@ typedef void (*sse_kern)(xmm_t *d, const xmm_t *s, int n, unsigned imm);
 /* MMX form: Pq = op(Pq, Qq). */
 static inline void mmx_run(cpu_t *c, const dinsn_t *d, sse_kern k)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     xmm_t a = { .q = { mm_get(c, d->i.reg), 0 } };
     xmm_t b = { .q = { mmx_read_q(c, &d->i), 0 } };
     k(&a, &b, 8, (unsigned)d->i.imm);

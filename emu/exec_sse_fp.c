@@ -326,7 +326,7 @@ static void cvtpi2f(cpu_t *c, const dinsn_t *d, bool dbl)
     sse_check(c, &d->i);
     xmm_t b = { .q = { 0, 0 } };
     if (d->i.mod == 3) {
-        mmx_check(c);
+        mmx_check(c, &d->i);
         b.q[0] = mm_get(c, d->i.rm);
     } else {
         b.q[0] = lin_read64(c, insn_lin(c, &d->i, 8, ACC_READ));
@@ -348,7 +348,7 @@ void op_cvtpi2pd(cpu_t *c, const dinsn_t *d) { cvtpi2f(c, d, true); }
 static void cvtf2pi(cpu_t *c, const dinsn_t *d, sse_host_fn fn, bool dbl)
 {
     sse_check(c, &d->i);
-    mmx_check(c);
+    mmx_check(c, &d->i);
     xmm_t b;
     if (dbl) {
         sse_read_w(c, &d->i, &b, true);

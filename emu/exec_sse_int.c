@@ -320,7 +320,7 @@ SSE_ONLY(pcmpgtq, k_pcmpgtq)
 /* MMX PUNPCKL*: the source is Qd, a 32-bit memory operand. */
 static void mmx_run_qd(cpu_t *c, const dinsn_t *d, sse_kern k)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     xmm_t a = { .q = { mm_get(c, d->i.reg), 0 } };
     xmm_t b = { .q = { 0, 0 } };
     b.q[0] = d->i.mod == 3 ? mm_get(c, d->i.rm) : lin_read32(c, insn_lin(c, &d->i, 4, ACC_READ));
@@ -335,7 +335,7 @@ void op_punpckldq_pq(cpu_t *c, const dinsn_t *d) { mmx_run_qd(c, d, k_punpckldq)
 /* ---- shift by immediate (groups 12-14): the destination is ModRM.rm ---- */
 static void mmx_shift_imm(cpu_t *c, const dinsn_t *d, sse_kern k)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     xmm_t a = { .q = { mm_get(c, d->i.rm), 0 } };
     xmm_t cnt = { .q = { d->i.imm & 0xff, 0 } };
     k(&a, &cnt, 8, 0);
@@ -384,7 +384,7 @@ void op_pslldq_ux(cpu_t *c, const dinsn_t *d)
 /* ---- word/dword shuffles by immediate: the result comes from the source ---- */
 void op_pshufw(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     xmm_t s = { .q = { mmx_read_q(c, &d->i), 0 } }, r;
     unsigned imm = (unsigned)d->i.imm;
     for (int i = 0; i < 4; i++)

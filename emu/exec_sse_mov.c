@@ -138,14 +138,14 @@ static void ey_write(cpu_t *c, const x86_insn *i, uint64_t v)
 
 void op_movd_pq_ey(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     uint64_t v = ey_read(c, &d->i);
     mmx_commit(c);
     mm_set(c, d->i.reg, v);
 }
 void op_movd_ey_pq(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     ey_write(c, &d->i, mm_get(c, d->i.reg));
     mmx_commit(c);
 }
@@ -165,14 +165,14 @@ void op_movd_ey_vy(cpu_t *c, const dinsn_t *d)
 
 void op_movq_pq_qq(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     uint64_t v = mmx_read_q(c, &d->i);
     mmx_commit(c);
     mm_set(c, d->i.reg, v);
 }
 void op_movq_qq_pq(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     uint64_t v = mm_get(c, d->i.reg);
     if (d->i.mod == 3)
         mm_set(c, d->i.rm, v);
@@ -206,7 +206,7 @@ void op_movq_wq_vq(cpu_t *c, const dinsn_t *d)
 void op_movq2dq(cpu_t *c, const dinsn_t *d)
 {
     sse_check(c, &d->i);
-    mmx_check(c);
+    mmx_check(c, &d->i);
     xmm_t *x = xmm_reg(c, d->i.reg);
     x->q[0] = mm_get(c, d->i.rm);
     x->q[1] = 0;
@@ -215,7 +215,7 @@ void op_movq2dq(cpu_t *c, const dinsn_t *d)
 void op_movdq2q(cpu_t *c, const dinsn_t *d)
 {
     sse_check(c, &d->i);
-    mmx_check(c);
+    mmx_check(c, &d->i);
     mmx_commit(c);
     mm_set(c, d->i.reg, xmm_reg(c, d->i.rm)->q[0]);
 }
@@ -224,7 +224,7 @@ void op_movdq2q(cpu_t *c, const dinsn_t *d)
 
 void op_movntq(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     lin_write64(c, insn_lin(c, &d->i, 8, ACC_WRITE), mm_get(c, d->i.reg));
     mmx_commit(c);
 }
@@ -241,7 +241,7 @@ static void maskmov(cpu_t *c, const dinsn_t *d, const uint8_t *src, const uint8_
 }
 void op_maskmovq(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     uint64_t v = mm_get(c, d->i.reg), m = mm_get(c, d->i.rm);
     maskmov(c, d, (const uint8_t *)&v, (const uint8_t *)&m, 8);
     mmx_commit(c);
@@ -279,7 +279,7 @@ static uint32_t byte_signs(const uint8_t *b, int n)
 }
 void op_pmovmskb_nq(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     uint64_t v = mm_get(c, d->i.rm);
     c->gpr[d->i.reg] = byte_signs((const uint8_t *)&v, 8);
     mmx_commit(c);
@@ -388,7 +388,7 @@ void op_extractps(cpu_t *c, const dinsn_t *d) { pextr(c, d, 4); }
 /* PEXTRW r32, mm/xmm, imm8 (0F C5): register source only. */
 void op_pextrw_nq(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     uint64_t v = mm_get(c, d->i.rm);
     c->gpr[d->i.reg] = (uint16_t)(v >> (16 * (d->i.imm & 3)));
     mmx_commit(c);
@@ -418,7 +418,7 @@ void op_pinsrw_vdq(cpu_t *c, const dinsn_t *d) { pinsr(c, d, 2); }
 void op_pinsrd(cpu_t *c, const dinsn_t *d) { pinsr(c, d, gpr_size(&d->i)); }
 void op_pinsrw_pq(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     uint64_t v = pinsr_src(c, &d->i, 2) & 0xffff;
     unsigned sh = 16 * ((unsigned)d->i.imm & 3);
     uint64_t m = mm_get(c, d->i.reg);
@@ -454,6 +454,6 @@ PMOVX(op_pmovsxdq, sd, sq, 8)
 /* EMMS: every x87 tag empty (the MMX checks apply: #UD, #NM, #MF). */
 void op_emms(cpu_t *c, const dinsn_t *d)
 {
-    mmx_check(c);
+    mmx_check(c, &d->i);
     c->fpu.ftw = 0;
 }

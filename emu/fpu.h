@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "emu/cpumodel.h"
 #include "emu/exec.h"
 
 #if !defined(__x86_64__)
@@ -136,11 +137,22 @@ static inline void x87_check(cpu_t *c)
     x87_check_nowait(c);
     fpu_check_pending(c);
 }
-/* MMX instruction: #UD if CR0.EM, #NM if CR0.TS, #MF if an x87 exception is
- * pending (SDM Vol. 3A "Exception and Interrupt Handling in 64-bit Mode" and
- * the MMX pages of Vol. 2). */
-static inline void mmx_check(cpu_t *c)
+/* CPUID feature (+ 1) each form needs beyond the baseline, 0 for none
+ * (emu/sse_features.def). A form the model lacks is #UD. */
+extern const uint16_t sse_insn_feature[XI_COUNT];
+static inline void insn_feature_check(cpu_t *c, const x86_insn *i)
 {
+    uint16_t f = sse_insn_feature[i->id];
+    if (unlikely(f) && !cpu_has(c, (enum cpu_feature)(f - 1)))
+        cpu_fault(c, EXC_UD);
+}
+
+/* MMX instruction: #UD if the model lacks the form's feature or CR0.EM is
+ * set, #NM if CR0.TS, #MF if an x87 exception is pending (SDM Vol. 2, the
+ * MMX instruction pages). */
+static inline void mmx_check(cpu_t *c, const x86_insn *i)
+{
+    insn_feature_check(c, i);
     if (unlikely(c->cr0 & (CR0_EM | CR0_TS)))
         cpu_fault(c, (c->cr0 & CR0_EM) ? EXC_UD : EXC_NM);
     fpu_check_pending(c);
@@ -153,10 +165,12 @@ static inline void mmx_commit(cpu_t *c)
     c->fpu.top = 0;
     c->fpu.ftw = 0xff;
 }
-/* SSE instruction: #UD if CR0.EM or !CR4.OSFXSR, #NM if CR0.TS. VEX forms
- * share their legacy row's id; AVX is not implemented, so they are #UD. */
+/* SSE instruction: #UD if the model lacks the form's feature, CR0.EM is set
+ * or CR4.OSFXSR clear, #NM if CR0.TS. VEX forms share their legacy row's id;
+ * AVX is not implemented, so they are #UD. */
 static inline void sse_check(cpu_t *c, const x86_insn *i)
 {
+    insn_feature_check(c, i);
     if (unlikely((c->cr0 & CR0_EM) || !(c->cr4 & CR4_OSFXSR) || (i->pfx & X86_PFX_VEX)))
         cpu_fault(c, EXC_UD);
     if (unlikely(c->cr0 & CR0_TS))

@@ -710,6 +710,31 @@ static void test_scalar_moves(void **state)
 }
 
 
+/* A form the CPU model does not advertise is #UD: the core2 model has SSSE3
+ * but no SSE4.1, SSE4.2 or AES-NI. */
+static void test_model_features(void **state)
+{
+    const struct cpu_model *saved = c->model;
+    c->model = cpu_model_find("core2");
+    assert_non_null(c->model);
+    dinsn_t d = rr(1, 2, 0);
+    d.i.id = XI_PCMPISTRI_VdqWdqIb;
+    assert_int_equal(exec1(op_pcmpistri, &d), EXC_UD);
+    d.i.id = XI_AESENC_VdqWdq;
+    assert_int_equal(exec1(op_aesenc, &d), EXC_UD);
+    d.i.id = XI_PSHUFB_VxWx;
+    assert_int_equal(exec1(op_pshufb_vx, &d), -1);
+    d.i.id = XI_PTEST_VxWx;
+    assert_int_equal(exec1(op_ptest_vx, &d), EXC_UD);
+    d.i.id = XI_PMINUD_VxWx;
+    assert_int_equal(exec1(op_pminud_vx, &d), EXC_UD);
+    d.i.id = XI_PADDB_VxWx;
+    assert_int_equal(exec1(op_paddb_vx, &d), -1);
+    c->model = saved;
+    d.i.id = XI_PTEST_VxWx;
+    assert_int_equal(exec1(op_ptest_vx, &d), -1);
+}
+
 /* ---- decoded encodings: decoder row -> handler binding -> semantics ---- */
 extern const insn_fn insn_handlers[XI_COUNT];
 
@@ -787,6 +812,7 @@ int main(void)
         cmocka_unit_test_setup(test_mmx_aliasing, per_test),
         cmocka_unit_test_setup(test_scalar_moves, per_test),
         cmocka_unit_test_setup(test_decoded_forms, per_test),
+        cmocka_unit_test_setup(test_model_features, per_test),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
