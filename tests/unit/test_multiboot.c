@@ -207,6 +207,57 @@ static void rejects_bad_images(void **state)
     assert_non_null(strstr(err, "4 GiB"));
 }
 
+/* Program headers may be larger than the struct (phentsize), non-LOAD and
+ * empty LOAD entries are skipped, several segments keep file order and the
+ * plan's end covers the highest one. */
+static void elf_segments_and_entry_sizes(void **state)
+{
+    (void)state;
+    elf_image_t e;
+    mb_kernel_t k;
+    memset(img, 0, sizeof img);
+    memcpy(img, "\177ELF", 4);
+    img[4] = 1;
+    img[5] = 1;
+    put(img + 16, 2, 2);
+    put(img + 18, 3, 2);
+    put(img + 24, 0x200000, 4);
+    put(img + 28, 0x40, 4); /* e_phoff */
+    put(img + 42, 40, 2);   /* e_phentsize: 8 bytes more than an Elf32_Phdr */
+    put(img + 44, 4, 2);
+    static const uint32_t ph[4][6] = {
+        /* type, offset, vaddr, paddr, filesz, memsz */
+        { 6, 0x40, 0, 0, 0xa0, 0xa0 },                 /* PT_PHDR: skipped */
+        { 1, 0x1000, 0x300000, 0x300000, 0x10, 0x20 },
+        { 1, 0x1000, 0x400000, 0x400000, 0, 0 },       /* empty: skipped */
+        { 1, 0x1010, 0x200000, 0x200000, 0x10, 0x10 },
+    };
+    for (int i = 0; i < 4; i++)
+        for (int f = 0; f < 6; f++)
+            put(img + 0x40 + 40 * i + 4 * f, ph[i][f], 4);
+    put_header(img, 0x1000, 0, NULL);
+    assert_int_equal(elf_parse(img, 0x1020, &e, err, sizeof err), 0);
+    assert_int_equal(e.bits, 32);
+    assert_int_equal(e.nseg, 2);
+    assert_int_equal(e.seg[0].paddr, 0x300000);
+    assert_int_equal(e.seg[1].paddr, 0x200000);
+    assert_int_equal(mb_parse(img, 0x1020, &k, err, sizeof err), 0);
+    assert_int_equal(k.end, 0x300020);
+    assert_int_equal(k.entry, 0x200000);
+    /* program headers past the end of the file */
+    put(img + 44, 400, 2);
+    assert_int_equal(elf_parse(img, 0x1020, &e, err, sizeof err), -1);
+    assert_non_null(strstr(err, "truncated"));
+    /* big-endian and wrong type are refused */
+    put(img + 44, 4, 2);
+    img[5] = 2;
+    assert_int_equal(elf_parse(img, 0x1020, &e, err, sizeof err), -1);
+    img[5] = 1;
+    put(img + 16, 3, 2); /* ET_DYN */
+    assert_int_equal(elf_parse(img, 0x1020, &e, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not an executable"));
+}
+
 /* ---- loading into a machine ---- */
 
 static void loads_info_modules_and_memory_map(void **state)
@@ -349,6 +400,7 @@ int main(void)
         cmocka_unit_test(aout_kludge_overrides_elf),
         cmocka_unit_test(aout_kludge_raw_binary_to_end_of_file),
         cmocka_unit_test(rejects_bad_images),
+        cmocka_unit_test(elf_segments_and_entry_sizes),
         cmocka_unit_test(loads_info_modules_and_memory_map),
         cmocka_unit_test(memory_map_above_4g),
         cmocka_unit_test(kernel_too_big_for_ram),
