@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "emu/machine.h"
+
 void cpu_update_mode(cpu_t *c)
 {
     const seg_t *cs = &c->seg[S_CS];
@@ -63,4 +65,53 @@ void cpu_reset(cpu_t *c)
     memset(c->tlb_sup, 0xff, sizeof c->tlb_sup);
     memset(c->tlb_user, 0xff, sizeof c->tlb_user);
     cpu_update_mode(c);
+}
+
+void cpu_init_signal(cpu_t *c)
+{
+    if (c->index == 0) {
+        machine_stop(c->m, MEXIT_RESET, 0);
+        return;
+    }
+    /* INIT leaves MSRs, x87/SSE state, XCR0 and the TLB-independent caches alone */
+    cpu_t saved = *c;
+    cpu_reset(c);
+    memcpy(&c->fpu, &saved.fpu, sizeof c->fpu);
+    c->xcr0 = saved.xcr0;
+    c->msr_star = saved.msr_star;
+    c->msr_lstar = saved.msr_lstar;
+    c->msr_cstar = saved.msr_cstar;
+    c->msr_fmask = saved.msr_fmask;
+    c->msr_kernel_gs_base = saved.msr_kernel_gs_base;
+    c->msr_sysenter_cs = saved.msr_sysenter_cs;
+    c->msr_sysenter_esp = saved.msr_sysenter_esp;
+    c->msr_sysenter_eip = saved.msr_sysenter_eip;
+    c->msr_pat = saved.msr_pat;
+    c->msr_tsc_aux = saved.msr_tsc_aux;
+    c->msr_apic_base = saved.msr_apic_base;
+    c->msr_misc_enable = saved.msr_misc_enable;
+    c->msr_feature_control = saved.msr_feature_control;
+    c->msr_tsc_adjust = saved.msr_tsc_adjust;
+    c->msr_mtrr_def_type = saved.msr_mtrr_def_type;
+    memcpy(c->msr_mtrr_fixed, saved.msr_mtrr_fixed, sizeof c->msr_mtrr_fixed);
+    memcpy(c->msr_mtrr_var, saved.msr_mtrr_var, sizeof c->msr_mtrr_var);
+    c->tsc_offset = saved.tsc_offset;
+    c->cycles = saved.cycles;
+    c->deadline = saved.deadline;
+    c->stop = saved.stop | STOP_MODE;
+    c->insn_count = saved.insn_count;
+    c->rdrand_state = saved.rdrand_state;
+    c->wait_for_sipi = true;
+}
+
+void cpu_sipi(cpu_t *c, uint8_t v)
+{
+    if (!c->wait_for_sipi)
+        return;
+    c->wait_for_sipi = false;
+    c->halted = false;
+    c->seg[S_CS].sel = (uint16_t)(v << 8);
+    c->seg[S_CS].base = (uint64_t)v << 12;
+    c->rip = 0;
+    c->stop |= STOP_MODE;
 }

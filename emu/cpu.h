@@ -230,6 +230,8 @@ typedef struct cpu {
     uint8_t intr_shadow;     /* 1: blocking by STI, 2: blocking by MOV SS/POP SS (for the next instruction) */
     bool nmi_pending, nmi_blocked;
     bool intr_line;          /* the INTR input is asserted: an external interrupt waits for IF */
+    bool wait_for_sipi;      /* after INIT, an application processor waits for a SIPI */
+    bool dormant;            /* the run loop found nothing but another vCPU can wake this one */
     uint8_t exc_depth;       /* nesting of exception delivery, for #DF and triple fault */
     uint8_t exc_first;       /* vector of the exception being delivered (class for #DF rules) */
     /* the event cpu_fault*()/cpu_raise_soft() recorded for cpu_deliver_pending() (emu/except.c) */
@@ -256,5 +258,15 @@ void cpu_reset(cpu_t *c);
 
 /* Recompute mode, dmode and the TLB pointer after CR0/EFER/CS/RFLAGS.VM changes. */
 void cpu_update_mode(cpu_t *c);
+
+/* The INIT signal (SDM Vol. 3A "Initialization Overview", Table "Processor State
+ * Following Power-up, Reset, or INIT"): registers as after reset, while MSRs,
+ * the x87/SSE state and the caches keep their contents. An application
+ * processor then waits for a SIPI; the bootstrap processor has no firmware to
+ * run here, so INIT on it ends the run as a reset request. */
+void cpu_init_signal(cpu_t *c);
+/* A start-up IPI with vector v: a vCPU waiting for SIPI starts in real mode at
+ * v << 12 (CS = v << 8, IP = 0). Ignored otherwise. */
+void cpu_sipi(cpu_t *c, uint8_t v);
 
 #endif

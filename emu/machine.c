@@ -197,6 +197,13 @@ void machine_set_intr(machine_t *m, int cpu, bool level)
         c->stop |= STOP_IRQ; /* leave the block: the interrupt may be deliverable now */
 }
 
+void machine_nmi(machine_t *m, int cpu)
+{
+    cpu_t *c = m->cpu[cpu];
+    c->nmi_pending = true;
+    c->stop |= STOP_IRQ;
+}
+
 /* ---- events ---- */
 
 static void events_recompute(machine_t *m)

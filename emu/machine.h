@@ -123,6 +123,8 @@ mmio_region_t *mmio_find(machine_t *m, uint64_t pa);
 /* --- interrupts --- */
 /* Drive vCPU cpu's INTR input (the controller calls this when its output changes). */
 void machine_set_intr(machine_t *m, int cpu, bool level);
+/* Raise an NMI on vCPU cpu (edge: it stays pending until delivered). */
+void machine_nmi(machine_t *m, int cpu);
 
 /* --- time --- */
 /* The current cycle, as the running vCPU sees it (devices read time here). */

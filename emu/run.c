@@ -86,6 +86,7 @@ static inline void run_block(cpu_t *c, bool single)
 {
     machine_t *m = c->m;
     unsigned limit_room;
+    c->insn_rip = c->rip; /* a fetch fault is reported at the instruction being fetched */
     uint64_t la = fetch_lin(c, &limit_room);
     uint64_t pa = fetch_pa(c, la);
     uint32_t key = c->dmode;
@@ -103,10 +104,11 @@ static inline void run_block(cpu_t *c, bool single)
                 avail = (unsigned)room;
         }
         b = dcache_fill(m->dcache, m, pa, key, host, avail);
-        if (b->n == 0) {
-            run_uncached(c, la, pa, limit_room);
-            return;
-        }
+    }
+    if (unlikely(b->n == 0)) {
+        /* the first instruction continues on the next page */
+        run_uncached(c, la, pa, limit_room);
+        return;
     }
     /* The landing pad counts the instructions a faulting block retired from
      * these two (see retired_before_fault). */
@@ -145,6 +147,7 @@ static void cpu_run(cpu_t *c, uint64_t until)
 {
     machine_t *m = c->m;
     c->deadline = until < m->next_event ? until : m->next_event;
+    c->dormant = false;
     if (setjmp(c->fault_jmp)) {
         /* A handler faulted: deliver the event (this may longjmp here again if
          * delivery itself faults; the exception code escalates to #DF and to
@@ -158,10 +161,23 @@ static void cpu_run(cpu_t *c, uint64_t until)
     for (;;) {
         /* One test covers every reason to leave the fast path: the stop word
          * (machine exit, halt, mode change, ...) and a pending interrupt. */
-        if (unlikely(c->stop | c->intr_line)) {
+        if (unlikely(c->stop | c->intr_line | c->nmi_pending)) {
             if (c->stop & STOP_EXIT)
                 return;
             c->stop &= ~(STOP_SMC | STOP_MODE | STOP_YIELD | STOP_IRQ);
+            if (c->wait_for_sipi) {
+                c->dormant = true; /* only another vCPU's SIPI can start it */
+                return;
+            }
+            /* NMI before INTR (SDM Vol. 3A "Priority Among Simultaneous
+             * Exceptions and Interrupts"); blocked while an NMI handler runs
+             * (until IRET) and by MOV SS/POP SS for one instruction. */
+            if (c->nmi_pending && !c->nmi_blocked && c->intr_shadow != 2) {
+                c->nmi_pending = false;
+                cpu_deliver(c, EV_NMI, EXC_NMI, 0, 0);
+                c->cycles += lat_cycles[LAT_SYS];
+                continue;
+            }
             /* External interrupts are recognised between instructions when
              * IF = 1 and no STI/MOV SS shadow is in force (SDM Vol. 3A
              * "Interrupt Priorities", "Masking Maskable Hardware Interrupts"). */
@@ -172,10 +188,11 @@ static void cpu_run(cpu_t *c, uint64_t until)
                 continue;
             }
             if (c->halted) {
-                /* With interrupts off, or with no device event to come, nothing
-                 * can wake it: halted for good. Otherwise sleep to the deadline. */
+                /* With interrupts off, or with no device event to come, only
+                 * another vCPU (an NMI, INIT or interrupt IPI) can wake it.
+                 * Otherwise it sleeps to the deadline. */
                 if (!(c->rflags & F_IF) || (m->next_event == UINT64_MAX && !c->intr_line)) {
-                    machine_stop(m, MEXIT_HALTED, 0);
+                    c->dormant = true;
                     return;
                 }
                 if (c->cycles < c->deadline)
@@ -214,11 +231,24 @@ enum machine_exit machine_run(machine_t *m)
             machine_stop(m, MEXIT_CYCLES, 0);
             break;
         }
+        bool all_dormant = true;
         for (int i = 0; i < m->ncpus && !m->exit_reason; i++) {
-            m->cur = m->cpu[i];
-            cpu_run(m->cpu[i], until);
+            cpu_t *c = m->cpu[i];
+            m->cur = c;
+            cpu_run(c, until);
+            all_dormant &= c->dormant;
         }
         m->cur = NULL;
+        if (all_dormant && !m->exit_reason) {
+            /* Every vCPU is halted with nothing to wake it, or waits for a SIPI
+             * nobody can send: the machine is halted for good. */
+            machine_stop(m, MEXIT_HALTED, 0);
+            break;
+        }
+        /* A dormant vCPU keeps time with the others (SMP quantum). */
+        for (int i = 0; i < m->ncpus; i++)
+            if (m->cpu[i]->dormant && until != UINT64_MAX && m->cpu[i]->cycles < until)
+                m->cpu[i]->cycles = until;
         now = m->cpu[0]->cycles;
         for (int i = 1; i < m->ncpus; i++)
             if (m->cpu[i]->cycles < now)
