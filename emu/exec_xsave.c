@@ -5,6 +5,10 @@
  * (header at byte 512). Components beyond SSE are not implemented: XCR0 may
  * hold only bits 0 and 1 (CPUID leaf 0xD advertises no more), so RFBM never
  * names another component.
+ *
+ * With CR4.OSFXSR clear the SDM leaves it implementation-dependent whether
+ * FXSAVE/FXRSTOR touch the XMM registers and MXCSR; this CPU behaves as Intel
+ * parts do: MXCSR is saved and restored, the XMM registers are not.
  */
 #include <string.h>
 
@@ -26,6 +30,11 @@ static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v
 static int fx_nxmm(cpu_t *c)
 {
     return c->mode == MODE_LONG64 ? 16 : 8;
+}
+/* FXSAVE/FXRSTOR: none without CR4.OSFXSR (see the file comment). */
+static int fx_nxmm_fx(cpu_t *c)
+{
+    return (c->cr4 & CR4_OSFXSR) ? fx_nxmm(c) : 0;
 }
 
 /* x87 part of the legacy region: bytes 23:0 and 159:32. REX.W selects the
@@ -132,7 +141,7 @@ void op_fxsave(cpu_t *c, const dinsn_t *d)
     fx_check(c);
     uint64_t la = area_lin(c, &d->i, FX_SIZE, 16, ACC_WRITE);
     uint8_t img[FX_SIZE];
-    int n = fx_nxmm(c);
+    int n = fx_nxmm_fx(c);
     fx_put_x87(&c->fpu, img, rex_w(&d->i));
     fx_put_mxcsr(&c->fpu, img);
     fx_put_xmm(&c->fpu, img, n);
@@ -146,7 +155,7 @@ void op_fxrstor(cpu_t *c, const dinsn_t *d)
     fx_check(c);
     uint64_t la = area_lin(c, &d->i, FX_SIZE, 16, ACC_READ);
     uint8_t img[FX_SIZE];
-    int n = fx_nxmm(c);
+    int n = fx_nxmm_fx(c);
     lin_read_bytes(c, la, img, 160 + 16 * n);
     uint32_t mx = fx_check_mxcsr(c, img);
     fx_get_x87(&c->fpu, img, rex_w(&d->i));

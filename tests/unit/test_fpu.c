@@ -537,6 +537,14 @@ static void test_fxsave_layout(void **state)
     assert_memory_equal(c->fpu.xmm, saved.xmm, sizeof saved.xmm);
     assert_memory_equal(c->fpu.st, saved.st, sizeof saved.st);
     assert_int_equal(c->fpu.mxcsr, saved.mxcsr);
+    /* without CR4.OSFXSR: MXCSR is saved, the XMM registers are not */
+    memset(p, 0xcc, 512);
+    c->cr4 &= ~CR4_OSFXSR;
+    OK(op_fxsave, &dm);
+    memcpy(&dd, p + 24, 4);
+    assert_int_equal(dd, saved.mxcsr);
+    assert_int_equal(p[160], 0xcc);
+    c->cr4 |= CR4_OSFXSR;
     /* faults: alignment, reserved MXCSR bits */
     dinsn_t bad = mem(BUF + 8);
     assert_int_equal(exec1(op_fxsave, &bad), EXC_GP);
