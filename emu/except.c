@@ -25,7 +25,7 @@ static const struct { uint8_t cls, fault; } exc_info[32] = {
     [EXC_NM] = { CL_BENIGN, 1 }, [EXC_TS] = { CL_CONTRIB, 1 }, [EXC_NP] = { CL_CONTRIB, 1 },
     [EXC_SS] = { CL_CONTRIB, 1 }, [EXC_GP] = { CL_CONTRIB, 1 }, [EXC_PF] = { CL_PAGE, 1 },
     [EXC_MF] = { CL_BENIGN, 1 }, [EXC_AC] = { CL_BENIGN, 1 }, [EXC_XM] = { CL_BENIGN, 1 },
-    [EXC_VE] = { CL_BENIGN, 1 }, [EXC_CP] = { CL_CONTRIB, 1 },
+    [EXC_VE] = { CL_PAGE, 1 }, [EXC_CP] = { CL_CONTRIB, 1 },
 };
 #define EXC_NONE 0xff /* exc_first when the event being delivered is not a hardware exception */
 
