@@ -11,6 +11,9 @@
 
 #include "emu/fpu.h"
 
+/* FNINIT empties the whole host stack: every x87 register is clobbered. */
+#define X87_CLOBBERS "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)"
+
 /* Host control word for an operation: the guest's precision and rounding
  * control with every exception masked. */
 static inline uint16_t x87_host_cw(uint16_t fcw)
@@ -29,7 +32,7 @@ static inline uint16_t x87_host_cw(uint16_t fcw)
                          "\n\tfnstsw %[sw]\n\tfstpt %[r0]\n\tfstpt %[r1]\n\tfninit"        \
                          : [r0] "=m"(*r0), [r1] "=m"(*r1), [sw] "=m"(sw)                   \
                          : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw)                          \
-                         : "st", "st(1)", "st(2)", "st(3)");                              \
+                         : X87_CLOBBERS);                                                  \
         return sw;                                                                         \
     }
 X87_HOST_REG(hx_add, "fadd %%st(1), %%st")
@@ -69,7 +72,7 @@ typedef uint16_t (*x87_reg_fn)(fpreg_t *, fpreg_t *, const fpreg_t *, const fpre
                          "\n\tfnstsw %[sw]\n\tfstpt %[r]\n\tfninit"                          \
                          : [r] "=m"(*r), [sw] "=m"(sw)                                       \
                          : [a] "m"(*a), [m] "m"(*m), [cw] "m"(cw)                            \
-                         : "st", "st(1)");                                                   \
+                         : X87_CLOBBERS);                                                    \
         return sw;                                                                           \
     }
 #define X87_HOST_MEM_OPS(op)                                                                 \
@@ -98,7 +101,7 @@ typedef uint16_t (*x87_mem_fn)(fpreg_t *, const fpreg_t *, const uint64_t *, uin
                          "\n\tfninit"                                                      \
                          : [r] "=m"(*r), [sw] "=m"(sw)                                     \
                          : [m] "m"(*m), [cw] "m"(cw)                                       \
-                         : "st");                                                          \
+                         : X87_CLOBBERS);                                                  \
         return sw;                                                                         \
     }
 X87_HOST_LOAD(hx_ld_m32, "flds %[m]")
@@ -127,7 +130,7 @@ typedef uint16_t (*x87_load_fn)(fpreg_t *, const uint64_t *, uint16_t);
                          "\n\tfnstsw %[sw]\n\tfninit"                                     \
                          : [m] "=m"(*(fpreg_t *)m), [sw] "=m"(sw)                         \
                          : [a] "m"(*a), [cw] "m"(cw)                                      \
-                         : "st");                                                         \
+                         : X87_CLOBBERS);                                                 \
         return sw;                                                                        \
     }
 X87_HOST_STORE(hx_st_m32, "fstps")
