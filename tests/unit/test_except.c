@@ -195,6 +195,50 @@ static void test_pm_task_gate_interrupt(void **state)
     assert_false(cpu_get_rflags(c) & F_NT);
 }
 
+/* Faults raised by delivery itself, with their EXT and IDT bits, before any
+ * register changes. */
+static void test_pm_delivery_fault_codes(void **state)
+{
+    mode_pm32(3);
+    wr(TSS32 + 4, 4, 0x1008);
+    wr(TSS32 + 8, 2, SEL_EXPDN); /* expand-down: offsets above 0xfff only */
+    idt32_set(0x80, mkgate(SEL_CODE0, 0x7000, 0xef, 0));
+    c->gpr[R_RSP] = USTACK;
+    /* the third push falls below the expand-down limit: #SS(new SS), EXT per source */
+    EXPECT_FAULT(EXC_SS, SEL_EXPDN, cpu_deliver(c, EV_SWINT, 0x80, 0, 0));
+    EXPECT_FAULT(EXC_SS, SEL_EXPDN | 1, cpu_deliver(c, EV_EXTINT, 0x80, 0, 0));
+    assert_int_equal(c->cpl, 3);
+    assert_int_equal(c->gpr[R_RSP], USTACK);
+    assert_int_equal(c->seg[S_SS].sel, SEL_DATA3);
+    /* a TSS too short for the ring-0 stack: #TS(TR) */
+    c->seg[S_TR].limit = 8;
+    EXPECT_FAULT(EXC_TS, SEL_TSS | 1, cpu_deliver(c, EV_EXTINT, 0x80, 0, 0));
+    /* beyond the IDT limit; not a gate; a null target selector */
+    c->idtr.limit = 0x80 * 8 - 1;
+    EXPECT_FAULT(EXC_GP, 0x80 * 8 + 2, cpu_deliver(c, EV_SWINT, 0x80, 0, 0));
+    c->idtr.limit = 0xfff;
+    idt32_set(0x81, mkdesc(0, 0xfffff, 0xf3, 0xc));
+    EXPECT_FAULT(EXC_GP, 0x81 * 8 + 2 + 1, cpu_deliver(c, EV_EXTINT, 0x81, 0, 0));
+    idt32_set(0x82, mkgate(0, 0x7000, 0xee, 0));
+    EXPECT_FAULT(EXC_GP, 1, cpu_deliver(c, EV_EXTINT, 0x82, 0, 0));
+    c->exc_depth = 0;
+}
+
+static void test_pm_16bit_gate(void **state)
+{
+    mode_pm32(0);
+    idt32_set(0x50, mkgate(SEL_CODE0, 0x12345678, 0x86, 0)); /* 16-bit interrupt gate: IP = 0x5678 */
+    cpu_set_rflags(c, 0x2 | F_IF);
+    c->rip = 0x4321;
+    deliver(EV_EXTINT, 0x50, 0, 0);
+    assert_int_equal(c->rip, 0x5678);
+    assert_int_equal(c->gpr[R_RSP], KSTACK - 6);
+    assert_int_equal(rd(KSTACK - 6, 2), 0x4321);
+    assert_int_equal(rd(KSTACK - 4, 2), SEL_CODE0);
+    assert_int_equal(rd(KSTACK - 2, 2), 0x2 | F_IF);
+    assert_int_equal(cpu_get_rflags(c) & F_IF, 0);
+}
+
 /* ---- virtual-8086 mode ---- */
 
 /* From CPL 0, IRET with VM=1 in the image enters V86 mode (32-bit frame with
@@ -522,6 +566,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pm_extint_not_present_is_np_with_ext, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pm_gp_while_delivering_np_is_df, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pm_task_gate_interrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pm_delivery_fault_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pm_16bit_gate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v86_enter_fault_to_ring0_and_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v86_int3_ignores_iopl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v86_vme_redirect_and_iret, setup, teardown),
