@@ -131,13 +131,15 @@ void op_inc_Zv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, RMW_REG, inc, 1, c, &d-
 void op_dec_Zv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, RMW_REG, dec, 1, c, &d->i, d->i.reg, 0); }
 
 /* ---- MUL / IMUL (SDM Vol. 2 "MUL", "IMUL"): CF = OF = the high half is
- * significant; SF ZF AF PF are undefined, here SF ZF PF follow the low half. ---- */
+ * significant; SF ZF AF PF are undefined: as on Intel processors, SF and PF
+ * follow the low half, ZF and AF are 0. ---- */
 void op_mul_Eb(cpu_t *c, const dinsn_t *d)
 {
     uint16_t r = (uint16_t)((uint8_t)c->gpr[R_RAX] * RM_GET(8, c, &d->i));
     unsigned hi = (r >> 8) != 0;
     c->gpr[R_RAX] = (c->gpr[R_RAX] & ~0xffffull) | r;
     flags_res8(c, (uint8_t)r, hi, hi, 0);
+    flag_clear_zf(c);
 }
 void op_imul_Eb(cpu_t *c, const dinsn_t *d)
 {
@@ -145,6 +147,7 @@ void op_imul_Eb(cpu_t *c, const dinsn_t *d)
     unsigned hi = r != (int8_t)r;
     c->gpr[R_RAX] = (c->gpr[R_RAX] & ~0xffffull) | (uint16_t)r;
     flags_res8(c, (uint8_t)r, hi, hi, 0);
+    flag_clear_zf(c);
 }
 
 /* Widening multiplies: N-bit operands, 2N-bit product into rDX:rAX. W is the
@@ -157,6 +160,7 @@ void op_imul_Eb(cpu_t *c, const dinsn_t *d)
         reg_set(c, &d->i, R_RAX, N / 8, lo);                                              \
         reg_set(c, &d->i, R_RDX, N / 8, hi);                                              \
         flags_res##N(c, lo, hi != 0, hi != 0, 0);                                         \
+        flag_clear_zf(c);                                                                 \
     }                                                                                     \
     static void imul##N(cpu_t *c, const dinsn_t *d)                                       \
     {                                                                                     \
@@ -166,6 +170,7 @@ void op_imul_Eb(cpu_t *c, const dinsn_t *d)
         reg_set(c, &d->i, R_RAX, N / 8, lo);                                              \
         reg_set(c, &d->i, R_RDX, N / 8, hi);                                              \
         flags_res##N(c, lo, ovf, ovf, 0);                                                 \
+        flag_clear_zf(c);                                                                 \
     }                                                                                     \
     /* IMUL r, r/m(, imm): truncated product */                                           \
     static void imul2_##N(cpu_t *c, const dinsn_t *d, uint##N##_t a, uint##N##_t b)       \
@@ -175,6 +180,7 @@ void op_imul_Eb(cpu_t *c, const dinsn_t *d)
         unsigned ovf = p != (int##N##_t)lo;                                               \
         reg_set(c, &d->i, d->i.reg, N / 8, lo);                                           \
         flags_res##N(c, lo, ovf, ovf, 0);                                                 \
+        flag_clear_zf(c);                                                                 \
     }
 MUL_N(16, uint32_t, int32_t)
 MUL_N(32, uint64_t, int64_t)

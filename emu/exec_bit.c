@@ -7,7 +7,10 @@
 /* ---- shifts and rotates (SDM Vol. 2 "SAL/SAR/SHL/SHR", "RCL/RCR/ROL/ROR") ----
  * n is the count already masked to 5 bits (6 for 64-bit operands). A masked
  * count of 0 changes no flag. OF is defined for a count of 1 only; for other
- * counts the same formula is applied. AF is undefined for shifts: 0 here. */
+ * counts it is computed as for a count of 1 from the original operand, which is
+ * what Intel processors do (test_flags.c checks it on Intel hosts). AF is
+ * undefined for shifts: 0 here, as on Intel processors. */
+#define TOP2(N, a) ((unsigned)(((a) >> (N - 1)) ^ ((a) >> (N - 2))) & 1) /* OF of a 1-bit left shift */
 #define SHIFT_FNS(N)                                                                      \
     static inline uint##N##_t shl##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
     {                                                                                     \
@@ -16,7 +19,7 @@
         uint##N##_t r = (uint##N##_t)((uint64_t)a << n);                                  \
         /* last bit out is bit N-n of a; counts above N (8/16-bit) shift out zeros */     \
         unsigned cf = ((uint64_t)a >> ((N - n) & 63)) & 1;                                \
-        flags_res##N(c, r, cf, (unsigned)(r >> (N - 1)) ^ cf, 0);                         \
+        flags_res##N(c, r, cf, TOP2(N, a), 0);                                            \
         return r;                                                                         \
     }                                                                                     \
     static inline uint##N##_t shr##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
@@ -44,8 +47,7 @@
             return a;                                                                     \
         unsigned t = n & (N - 1);                                                         \
         uint##N##_t r = (uint##N##_t)(a << t | a >> ((N - t) & (N - 1)));                 \
-        unsigned cf = r & 1;                                                              \
-        flag_set_cf_of(c, cf, (unsigned)(r >> (N - 1)) ^ cf);                             \
+        flag_set_cf_of(c, r & 1, TOP2(N, a));                                             \
         return r;                                                                         \
     }                                                                                     \
     static inline uint##N##_t ror##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
@@ -54,8 +56,7 @@
             return a;                                                                     \
         unsigned t = n & (N - 1);                                                         \
         uint##N##_t r = (uint##N##_t)(a >> t | a << ((N - t) & (N - 1)));                 \
-        unsigned msb = (unsigned)(r >> (N - 1));                                          \
-        flag_set_cf_of(c, msb, msb ^ ((unsigned)(r >> (N - 2)) & 1));                     \
+        flag_set_cf_of(c, (unsigned)(r >> (N - 1)), (unsigned)((a ^ (a >> (N - 1))) & 1)); \
         return r;                                                                         \
     }
 SHIFT_FNS(8)
@@ -80,8 +81,7 @@ SHIFT_FNS(64)
         uint64_t v = (uint64_t)flag_cf(c) << N | a, m = (2ull << N) - 1;                  \
         uint64_t rv = (v << t | v >> (N + 1 - t)) & m;                                    \
         uint##N##_t r = (uint##N##_t)rv;                                                  \
-        unsigned cf = (unsigned)(rv >> N);                                                \
-        flag_set_cf_of(c, cf, (unsigned)(r >> (N - 1)) ^ cf);                             \
+        flag_set_cf_of(c, (unsigned)(rv >> N), TOP2(N, a));                               \
         return r;                                                                         \
     }                                                                                     \
     static inline uint##N##_t rcr##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
@@ -92,7 +92,7 @@ SHIFT_FNS(64)
         uint64_t v = (uint64_t)flag_cf(c) << N | a, m = (2ull << N) - 1;                  \
         uint64_t rv = (v >> t | v << (N + 1 - t)) & m;                                    \
         uint##N##_t r = (uint##N##_t)rv;                                                  \
-        flag_set_cf_of(c, (unsigned)(rv >> N), (unsigned)((r >> (N - 1)) ^ (r >> (N - 2))) & 1); \
+        flag_set_cf_of(c, (unsigned)(rv >> N), (unsigned)(a >> (N - 1)) ^ (unsigned)(v >> N)); \
         return r;                                                                         \
     }
 RC_NARROW(8)
@@ -105,16 +105,16 @@ static inline uint64_t rcl64(cpu_t *c, uint64_t a, unsigned n)
         return a;
     /* a's bit 64-n moves into CF, CF into bit n-1, bits above 64-n wrap to the bottom */
     uint64_t r = a << n | (uint64_t)flag_cf(c) << (n - 1) | (n > 1 ? a >> (65 - n) : 0);
-    unsigned cf = (a >> (64 - n)) & 1;
-    flag_set_cf_of(c, cf, (unsigned)(r >> 63) ^ cf);
+    flag_set_cf_of(c, (a >> (64 - n)) & 1, TOP2(64, a));
     return r;
 }
 static inline uint64_t rcr64(cpu_t *c, uint64_t a, unsigned n)
 {
     if (!n)
         return a;
-    uint64_t r = a >> n | (uint64_t)flag_cf(c) << (64 - n) | (n > 1 ? a << (65 - n) : 0);
-    flag_set_cf_of(c, (a >> (n - 1)) & 1, (unsigned)((r >> 63) ^ (r >> 62)) & 1);
+    unsigned cf = flag_cf(c);
+    uint64_t r = a >> n | (uint64_t)cf << (64 - n) | (n > 1 ? a << (65 - n) : 0);
+    flag_set_cf_of(c, (a >> (n - 1)) & 1, (unsigned)(a >> 63) ^ cf);
     return r;
 }
 
@@ -141,34 +141,35 @@ SHIFT_HANDLERS(sal)
 SHIFT_HANDLERS(sar)
 
 /* ---- SHLD / SHRD (SDM Vol. 2 "SHLD", "SHRD"): dest a, source b. A masked count
- * of 0 changes nothing. For 16-bit operands a count above 16 is undefined; this
+ * of 0 changes nothing; OF is that of a 1-bit shift whatever the count, as for
+ * the shifts above. For 16-bit operands a count above 16 is undefined; this
  * shifts the 48-bit a:b:a, as P6-family processors do. ---- */
 static inline uint16_t shld_16(cpu_t *c, uint16_t a, uint16_t b, unsigned n)
 {
     uint64_t w = (uint64_t)a << 48 | (uint64_t)b << 32 | (uint64_t)a << 16;
     uint16_t r = (uint16_t)((w << n) >> 48);
     unsigned cf = (unsigned)((w << (n - 1)) >> 63);
-    flags_res16(c, r, cf, (unsigned)((r ^ a) >> 15), 0);
+    flags_res16(c, r, cf, TOP2(16, a), 0);
     return r;
 }
 static inline uint16_t shrd_16(cpu_t *c, uint16_t a, uint16_t b, unsigned n)
 {
     uint64_t w = (uint64_t)a << 32 | (uint64_t)b << 16 | a;
     uint16_t r = (uint16_t)(w >> n);
-    flags_res16(c, r, (unsigned)(w >> (n - 1)) & 1, (unsigned)((r ^ a) >> 15), 0);
+    flags_res16(c, r, (unsigned)(w >> (n - 1)) & 1, (unsigned)((a >> 15) ^ (b & 1)), 0);
     return r;
 }
 #define SHD_WIDE(N)                                                                       \
     static inline uint##N##_t shld_##N(cpu_t *c, uint##N##_t a, uint##N##_t b, unsigned n) \
     {                                                                                     \
         uint##N##_t r = a << n | b >> (N - n);                                            \
-        flags_res##N(c, r, (unsigned)(a >> (N - n)) & 1, (unsigned)((r ^ a) >> (N - 1)), 0); \
+        flags_res##N(c, r, (unsigned)(a >> (N - n)) & 1, TOP2(N, a), 0);                 \
         return r;                                                                         \
     }                                                                                     \
     static inline uint##N##_t shrd_##N(cpu_t *c, uint##N##_t a, uint##N##_t b, unsigned n) \
     {                                                                                     \
         uint##N##_t r = a >> n | b << (N - n);                                            \
-        flags_res##N(c, r, (unsigned)(a >> (n - 1)) & 1, (unsigned)((r ^ a) >> (N - 1)), 0); \
+        flags_res##N(c, r, (unsigned)(a >> (n - 1)) & 1, (unsigned)((a >> (N - 1)) ^ (b & 1)), 0); \
         return r;                                                                         \
     }
 SHD_WIDE(32)
@@ -252,38 +253,43 @@ BT_OPS(BT_HANDLERS)
 
 /* ---- BSF BSR (zero source: ZF = 1, destination unchanged), TZCNT LZCNT (CF =
  * zero source, ZF = zero result), POPCNT (ZF = zero source, the rest cleared).
- * Flags the SDM leaves undefined are cleared for BSF/BSR; for TZCNT/LZCNT,
- * OF = AF = 0 and SF PF follow the result. ---- */
+ * Flags the SDM leaves undefined take the values Intel processors give them:
+ * BSF/BSR set PF from the index (ZF|PF for a zero source) and clear the rest;
+ * TZCNT/LZCNT clear them. ---- */
 #define SCAN_FNS(N)                                                                       \
     static inline void bsf##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)                  \
     {                                                                                     \
         if (!s) {                                                                         \
-            cpu_set_arith(c, F_ZF);                                                       \
+            cpu_set_arith(c, F_ZF | F_PF);                                                \
             return;                                                                       \
         }                                                                                 \
-        reg_set(c, &d->i, d->i.reg, N / 8, (uint64_t)__builtin_ctzll(s));                 \
-        cpu_set_arith(c, 0);                                                              \
+        uint##N##_t r = (uint##N##_t)__builtin_ctzll(s);                                  \
+        reg_set(c, &d->i, d->i.reg, N / 8, r);                                            \
+        flags_res##N(c, r, 0, 0, 0);                                                      \
+        flag_clear_zf(c);                                                                 \
     }                                                                                     \
     static inline void bsr##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)                  \
     {                                                                                     \
         if (!s) {                                                                         \
-            cpu_set_arith(c, F_ZF);                                                       \
+            cpu_set_arith(c, F_ZF | F_PF);                                                \
             return;                                                                       \
         }                                                                                 \
-        reg_set(c, &d->i, d->i.reg, N / 8, (uint64_t)(63 - __builtin_clzll(s)));          \
-        cpu_set_arith(c, 0);                                                              \
+        uint##N##_t r = (uint##N##_t)(63 - __builtin_clzll(s));                           \
+        reg_set(c, &d->i, d->i.reg, N / 8, r);                                            \
+        flags_res##N(c, r, 0, 0, 0);                                                      \
+        flag_clear_zf(c);                                                                 \
     }                                                                                     \
     static inline void tzcnt##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)                \
     {                                                                                     \
         uint##N##_t r = (uint##N##_t)(s ? __builtin_ctzll(s) : N);                        \
         reg_set(c, &d->i, d->i.reg, N / 8, r);                                            \
-        flags_res##N(c, r, s == 0, 0, 0);                                                 \
+        cpu_set_arith(c, (s == 0 ? F_CF : 0) | (r == 0 ? F_ZF : 0));                      \
     }                                                                                     \
     static inline void lzcnt##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)                \
     {                                                                                     \
         uint##N##_t r = (uint##N##_t)(s ? __builtin_clzll(s) - (64 - N) : N);             \
         reg_set(c, &d->i, d->i.reg, N / 8, r);                                            \
-        flags_res##N(c, r, s == 0, 0, 0);                                                 \
+        cpu_set_arith(c, (s == 0 ? F_CF : 0) | (r == 0 ? F_ZF : 0));                      \
     }                                                                                     \
     static inline void popcnt##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)               \
     {                                                                                     \
@@ -358,7 +364,7 @@ void op_crc32_GdEv(cpu_t *c, const dinsn_t *d)
  * "BLSR", "BZHI", "MULX", "PDEP", "PEXT", "RORX", "SARX/SHLX/SHRX"). Operands:
  * G = ModRM.reg, E = r/m, B = VEX.vvvv; 64-bit with VEX.W in 64-bit mode, else
  * 32-bit (the decoder's osize). Flags the SDM leaves undefined (AF PF, and SF
- * for BEXTR) follow the result. ---- */
+ * for BEXTR) are 0, as on Intel processors. ---- */
 #define VEX_B(N) ((uint##N##_t)c->gpr[d->i.vex_v])
 #define BY_VSIZE(d, M)                                                                    \
     do {                                                                                  \
@@ -373,6 +379,7 @@ void op_crc32_GdEv(cpu_t *c, const dinsn_t *d)
         uint##N##_t r_ = (uint##N##_t)(~VEX_B(N) & RM_GET(N, c, &d->i));                  \
         reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
         flags_res##N(c, r_, 0, 0, 0);                                                     \
+        flag_clear_pf(c);                                                                 \
     } while (0)
 /* BLSI: lowest set bit, CF = source != 0; BLSMSK: mask up to it, BLSR: clear it,
  * CF = source == 0 for both. The destination is VEX.vvvv. */
@@ -381,6 +388,7 @@ void op_crc32_GdEv(cpu_t *c, const dinsn_t *d)
         uint##N##_t s = RM_GET(N, c, &d->i), r_ = (uint##N##_t)(EXPR);                    \
         reg_set(c, &d->i, d->i.vex_v, N / 8, r_);                                         \
         flags_res##N(c, r_, (CF), 0, 0);                                                  \
+        flag_clear_pf(c);                                                                 \
     } while (0)
 #define BLSI(N) BLS(N, (0 - s) & s, s != 0)
 #define BLSMSK(N) BLS(N, (s - 1) ^ s, s == 0)
@@ -395,7 +403,7 @@ void op_crc32_GdEv(cpu_t *c, const dinsn_t *d)
         if (len_ < 64)                                                                    \
             r_ &= (1ull << len_) - 1;                                                     \
         reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
-        flags_res##N(c, (uint##N##_t)r_, 0, 0, 0);                                        \
+        cpu_set_arith(c, r_ == 0 ? F_ZF : 0);                                             \
     } while (0)
 /* BZHI: clear the bits from index n = B[7:0] up; CF = n > N - 1. */
 #define BZHI(N)                                                                           \
@@ -406,6 +414,7 @@ void op_crc32_GdEv(cpu_t *c, const dinsn_t *d)
             r_ &= (uint##N##_t)(((uint64_t)1 << n_) - 1);                                 \
         reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
         flags_res##N(c, r_, n_ > N - 1, 0, 0);                                            \
+        flag_clear_pf(c);                                                                 \
     } while (0)
 /* PDEP: deposit the low bits of B at the set bits of the mask E; PEXT: gather the
  * bits of B selected by E into the low bits. No flags. */

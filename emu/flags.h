@@ -98,6 +98,11 @@ static inline void flag_set_zf(cpu_t *c, unsigned zf)
     cpu_set_arith(c, (cpu_get_arith(c) & ~(uint64_t)F_ZF) | (uint64_t)zf << 6);
 }
 
+/* ZF := 0 keeping SF and PF: bit 8 of lf_res is neither the sign nor in the low byte. */
+static inline void flag_clear_zf(cpu_t *c) { c->lf_res |= 0x100; }
+/* PF := 0 keeping the rest: flip the parity delta when PF reads 1. */
+static inline void flag_clear_pf(cpu_t *c) { c->lf_aux ^= (uint64_t)flag_pf(c) << LF_PDB_BIT; }
+
 /* ---- the 16 conditions of Jcc/SETcc/CMOVcc (cc = low nibble of the opcode) ----
  * Pairs 2n and 2n+1 are negations of each other; the switch folds away when cc is
  * a constant, which it is in the per-condition handlers. */
