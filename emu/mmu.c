@@ -20,7 +20,6 @@
 #define PAGE_MASK (~0xfffull)
 #define TLB_PG_SHIFT(e) ((unsigned)((e)->pcid_g >> 56) & 63)
 #define TLB_GLOBAL (1ull << 63)
-#define MAX_SPLIT_PAGES 8 /* block accesses up to 28 KiB */
 
 /* Privilege of an explicit access by the current CPL. */
 static inline unsigned cur_flags(const cpu_t *c)
@@ -110,26 +109,44 @@ static void phys_bytes(machine_t *m, uint64_t pa, uint8_t *buf, int n, bool writ
     }
 }
 
-/* An access of n bytes that may span pages: every page is translated (and
- * checked) before any byte moves. */
+/* The linear address `done` bytes into an access at la: it wraps at 4 GiB
+ * outside 64-bit mode, and running off the canonical range is #GP(0). */
+static uint64_t lin_at(cpu_t *c, uint64_t la, int done)
+{
+    uint64_t a = (la + (uint64_t)done) & lin_mask(c);
+    if (done && !canonical(a))
+        cpu_fault_err(c, EXC_GP, 0);
+    return a;
+}
+
+/* Bytes from a to the end of its page, at most left. */
+static inline int page_chunk(uint64_t a, int left)
+{
+    int chunk = 0x1000 - (int)(a & 0xfff);
+    return chunk < left ? chunk : left;
+}
+
+/* Translate (and so check) every page of a write of n bytes at la. */
+static void check_write(cpu_t *c, uint64_t la, int n, unsigned flags)
+{
+    for (int done = 0, chunk; done < n; done += chunk) {
+        uint64_t a = lin_at(c, la, done);
+        chunk = page_chunk(a, n - done);
+        xlate(c, a, ACC_WRITE, flags);
+    }
+}
+
+/* An access of n bytes that may span pages; a write checks every page before
+ * any byte moves, so a fault leaves memory untouched. */
 static void access_pages(cpu_t *c, uint64_t la, uint8_t *buf, int n, enum mmu_access acc, unsigned flags)
 {
-    uint64_t pa[MAX_SPLIT_PAGES];
-    int len[MAX_SPLIT_PAGES], np = 0;
-    uint64_t mask = lin_mask(c);
-    for (int done = 0; done < n; np++) {
-        uint64_t a = (la + (uint64_t)done) & mask;
-        if (done && !canonical(a))
-            cpu_fault_err(c, EXC_GP, 0);
-        int chunk = 0x1000 - (int)(a & 0xfff);
-        if (chunk > n - done)
-            chunk = n - done;
-        pa[np] = xlate(c, a, acc, flags);
-        len[np] = chunk;
-        done += chunk;
+    if (acc == ACC_WRITE)
+        check_write(c, la, n, flags);
+    for (int done = 0, chunk; done < n; done += chunk) {
+        uint64_t a = lin_at(c, la, done);
+        chunk = page_chunk(a, n - done);
+        phys_bytes(c->m, xlate(c, a, acc, flags), buf + done, chunk, acc == ACC_WRITE);
     }
-    for (int k = 0, off = 0; k < np; off += len[k], k++)
-        phys_bytes(c->m, pa[k], buf + off, len[k], acc == ACC_WRITE);
 }
 
 static uint64_t rd(cpu_t *c, uint64_t la, int size, unsigned flags)
@@ -187,15 +204,7 @@ void lin_write_bytes(cpu_t *c, uint64_t la, const void *src, int n)
 
 void lin_probe_write(cpu_t *c, uint64_t la, int n)
 {
-    uint64_t mask = lin_mask(c);
-    unsigned flags = cur_flags(c);
-    for (int done = 0; done < n;) {
-        uint64_t a = (la + (uint64_t)done) & mask;
-        if (done && !canonical(a))
-            cpu_fault_err(c, EXC_GP, 0);
-        xlate(c, a, ACC_WRITE, flags);
-        done += 0x1000 - (int)(a & 0xfff);
-    }
+    check_write(c, la, n, cur_flags(c));
 }
 
 uint64_t mmu_translate_fetch(cpu_t *c, uint64_t la)
