@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "emu/cpumodel.h"
@@ -604,6 +605,26 @@ static void test_page_crossing_write_checks_both_pages_first(void **state)
         fail();
     }
     assert_int_equal(phys_read(m, 0x300ff8, 8), 0x1111111100000000ull);
+    /* a block spanning three pages, the last one read-only: nothing is written */
+    static uint8_t big[9000];
+    memset(big, 0xee, sizeof big);
+    map64(la + 0x1000, 0x301000, 1, P | RW, P | RW);
+    map64(la + 0x2000, 0x302000, 1, P | RW, P | RW);
+    map64(la + 0x3000, 0x303000, 1, P, P | RW);
+    tlb_flush_all(c);
+    if (!setjmp(c->fault_jmp)) {
+        lin_write_bytes(c, la + 0x1100, big, (int)sizeof big);
+        fail();
+    }
+    assert_int_equal(c->cr2, la + 0x3000);
+    assert_int_equal(phys_read(m, 0x302000, 8), 0);
+    map64(la + 0x3000, 0x303000, 1, P | RW, P | RW);
+    tlb_flush_all(c);
+    lin_write_bytes(c, la + 0x1100, big, (int)sizeof big);
+    uint8_t back[9000];
+    lin_read_bytes(c, la + 0x1100, back, (int)sizeof back);
+    assert_memory_equal(back, big, sizeof big);
+    assert_int_equal(phys_read(m, 0x303000 + (0x1100 + 9000 - 0x3000) - 1, 1), 0xee);
     /* a 64-bit access running off the canonical range raises #GP(0) */
     uint64_t top = 0x00007ffffffff000ull;
     map64(top, 0x302000, 1, P | RW, P | RW);
