@@ -154,6 +154,7 @@ void op_cmpxchg8b_Mq(cpu_t *c, const dinsn_t *d)
         }
         flag_set_zf(c, eq);
     } else {
+        need_feature(c, FEAT_CX8);
         uint64_t la = rmw_lin(c, &d->i, 8);
         uint64_t m = lin_read64(c, la);
         uint64_t dxax = (uint64_t)(uint32_t)c->gpr[R_RDX] << 32 | (uint32_t)c->gpr[R_RAX];
@@ -181,7 +182,9 @@ void op_cwd(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CWD, _); }
 
 /* ---- CMOVcc and SETcc: one handler per condition, so cpu_cond folds. The
  * source is read whatever the condition (a memory source may fault), and a
- * 32-bit destination is zero-extended even when the condition is false. ---- */
+ * 32-bit destination is zero-extended even when the condition is false.
+ * CPUID.1:EDX.CMOV is not checked: every model has it, and CMOVcc is too hot to
+ * pay for the test. ---- */
 #define CMOV(N, cc)                                                                       \
     do {                                                                                  \
         uint##N##_t s_ = RM_GET(N, c, &d->i);                                             \
@@ -222,7 +225,11 @@ void op_movbe_MvGv(cpu_t *c, const dinsn_t *d)
     need_feature(c, FEAT_MOVBE);
     BY_OSIZE(d, MOVBE_STORE, _);
 }
-void op_movnti_MyGy(cpu_t *c, const dinsn_t *d) { rm_write(c, &d->i, d->i.osize == 8 ? 8 : 4, c->gpr[d->i.reg]); }
+void op_movnti_MyGy(cpu_t *c, const dinsn_t *d)
+{
+    need_feature(c, FEAT_SSE2);
+    rm_write(c, &d->i, d->i.osize == 8 ? 8 : 4, c->gpr[d->i.reg]);
+}
 
 /* ---- NOP forms: no operand is accessed, so a memory operand cannot fault
  * (prefetches and the reserved-NOP hint space are hints). ---- */
