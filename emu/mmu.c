@@ -53,14 +53,18 @@ static void fill(cpu_t *c, tlb_entry_t *e, uint64_t page, const pg_ctx_t *ctx, c
     uint8_t *host = phys_ram_ptr(m, pa);
     uint64_t slow = host ? 0 : TLB_SLOW_MMIO;
     unsigned priv = flags & PGA_USER;
+    /* without paging there are no access rights (and no SMEP/SMAP) */
+    bool paging = (ctx->cr0 & CR0_PG) != 0;
     /* SMAP decisions depend on EFLAGS.AC: walk every time */
-    bool smap = !priv && w->user && (ctx->cr4 & CR4_SMAP);
-    e->tag_r = page | (smap || pg_check(ctx, w, ACC_READ, priv | PGA_AC) ? TLB_INVALID : slow);
-    e->tag_w = page | (smap || pg_check(ctx, w, ACC_WRITE, priv | PGA_AC)
-                           ? TLB_INVALID
-                           : slow | (w->dirty ? 0 : TLB_SLOW_DIRTY) |
-                                 (host && m->code_pages[pa >> 12] ? TLB_SLOW_CODE : 0));
-    e->tag_x = page | (pg_check(ctx, w, ACC_EXEC, priv) ? TLB_INVALID : 0);
+    bool smap = paging && !priv && w->user && (ctx->cr4 & CR4_SMAP);
+    bool r_ok = !paging || !pg_check(ctx, w, ACC_READ, priv | PGA_AC);
+    bool w_ok = !paging || !pg_check(ctx, w, ACC_WRITE, priv | PGA_AC);
+    bool x_ok = !paging || !pg_check(ctx, w, ACC_EXEC, priv);
+    e->tag_r = page | (smap || !r_ok ? TLB_INVALID : slow);
+    e->tag_w = page | (smap || !w_ok ? TLB_INVALID
+                                     : slow | (w->dirty ? 0 : TLB_SLOW_DIRTY) |
+                                           (host && m->code_pages[pa >> 12] ? TLB_SLOW_CODE : 0));
+    e->tag_x = page | (x_ok ? 0 : TLB_INVALID);
     e->addend = host ? (uintptr_t)host - (uintptr_t)page : 0;
     e->paddr = pa;
     uint64_t pcid = (ctx->cr4 & CR4_PCIDE) ? (ctx->cr3 & 0xfff) : 0;

@@ -199,6 +199,13 @@ static void test_paging_off_is_identity(void **state)
     /* the TLB now serves the page on the fast path */
     assert_int_equal(lin_read32(c, 0x5000), 0xdeadbeef);
     assert_int_equal(c->tlb[5].tag_r, 0x5000);
+    /* CR4.SMEP/SMAP mean nothing without paging: still fast */
+    c->cr4 = CR4_SMEP | CR4_SMAP;
+    tlb_flush_all(c);
+    assert_int_equal(lin_read32(c, 0x5000), 0xdeadbeef);
+    assert_int_equal(mmu_translate_fetch(c, 0x5000), 0x5000);
+    assert_int_equal(c->tlb[5].tag_r, 0x5000);
+    assert_int_equal(c->tlb[5].tag_x, 0x5000);
 }
 
 static void test_4level_4k_translation_and_accessed_bits(void **state)
