@@ -18,6 +18,16 @@
 typedef double v2df __attribute__((vector_size(16)));
 static const uint32_t mxcsr_default = MXCSR_INIT;
 
+/* After an operation the host MXCSR keeps the guest's controls only when they
+ * are the defaults (the common case, which saves a reload); otherwise the
+ * defaults are put back so the emulator's own floating point is unaffected.
+ * Sticky host flags left behind are harmless: every host exception is masked. */
+static inline void host_mxcsr_restore(uint32_t cfg)
+{
+    if (unlikely(cfg != MXCSR_INIT))
+        __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr_default));
+}
+
 /* SIMD floating-point exception with at least one unmasked flag (SDM Vol. 1
  * "Generating SIMD Floating-Point Exceptions"): if an unmasked
  * pre-computation exception (invalid, denormal, divide-by-zero) occurred, the
@@ -44,10 +54,11 @@ typedef uint32_t (*sse_host_fn)(xmm_t *a, const xmm_t *b, uint32_t cfg);
         uint32_t st;                                                                     \
         memcpy(&va, a, 16);                                                              \
         memcpy(&vb, b, 16);                                                              \
-        __asm__ volatile("ldmxcsr %[cfg]\n\t" text "\n\tstmxcsr %[st]\n\tldmxcsr %[dfl]" \
+        __asm__ volatile("ldmxcsr %[cfg]\n\t" text "\n\tstmxcsr %[st]"                   \
                          : [a] "+x"(va), [st] "=m"(st)                                   \
-                         : [b] "x"(vb), [cfg] "m"(cfg), [dfl] "m"(mxcsr_default));       \
+                         : [b] "x"(vb), [cfg] "m"(cfg));                                 \
         memcpy(a, &va, 16);                                                              \
+        host_mxcsr_restore(cfg);                                                         \
         return st & MXCSR_FLAGS;                                                         \
     }
 #define HOST2(name, insn) HOST_OP(name, insn " %[b], %[a]")
@@ -104,20 +115,20 @@ HOST_CMP(sd)
 #undef HOST_CMP
 
 /* ROUNDxx immediates 0-15: rounding mode, MXCSR.RC select, precision mask. */
-#define HOST_ROUND(sfx)                                                                           \
-    HOST2I(h_round##sfx##_0, "round" #sfx, 0) HOST2I(h_round##sfx##_1, "round" #sfx, 1)           \
-    HOST2I(h_round##sfx##_2, "round" #sfx, 2) HOST2I(h_round##sfx##_3, "round" #sfx, 3)           \
-    HOST2I(h_round##sfx##_4, "round" #sfx, 4) HOST2I(h_round##sfx##_5, "round" #sfx, 5)           \
-    HOST2I(h_round##sfx##_6, "round" #sfx, 6) HOST2I(h_round##sfx##_7, "round" #sfx, 7)           \
-    HOST2I(h_round##sfx##_8, "round" #sfx, 8) HOST2I(h_round##sfx##_9, "round" #sfx, 9)           \
-    HOST2I(h_round##sfx##_10, "round" #sfx, 10) HOST2I(h_round##sfx##_11, "round" #sfx, 11)       \
-    HOST2I(h_round##sfx##_12, "round" #sfx, 12) HOST2I(h_round##sfx##_13, "round" #sfx, 13)       \
-    HOST2I(h_round##sfx##_14, "round" #sfx, 14) HOST2I(h_round##sfx##_15, "round" #sfx, 15)       \
-    static const sse_host_fn h_round##sfx[16] = {                                                 \
-        h_round##sfx##_0, h_round##sfx##_1, h_round##sfx##_2, h_round##sfx##_3,                   \
-        h_round##sfx##_4, h_round##sfx##_5, h_round##sfx##_6, h_round##sfx##_7,                   \
-        h_round##sfx##_8, h_round##sfx##_9, h_round##sfx##_10, h_round##sfx##_11,                 \
-        h_round##sfx##_12, h_round##sfx##_13, h_round##sfx##_14, h_round##sfx##_15,               \
+#define HOST_ROUND(sfx)                                                                  \
+    HOST2I(h_round##sfx##_0, "round" #sfx, 0) HOST2I(h_round##sfx##_1, "round" #sfx, 1)  \
+    HOST2I(h_round##sfx##_2, "round" #sfx, 2) HOST2I(h_round##sfx##_3, "round" #sfx, 3)  \
+    HOST2I(h_round##sfx##_4, "round" #sfx, 4) HOST2I(h_round##sfx##_5, "round" #sfx, 5)  \
+    HOST2I(h_round##sfx##_6, "round" #sfx, 6) HOST2I(h_round##sfx##_7, "round" #sfx, 7)  \
+    HOST2I(h_round##sfx##_8, "round" #sfx, 8) HOST2I(h_round##sfx##_9, "round" #sfx, 9)  \
+    HOST2I(h_round##sfx##_10, "round" #sfx, 10) HOST2I(h_round##sfx##_11, "round" #sfx, 11) \
+    HOST2I(h_round##sfx##_12, "round" #sfx, 12) HOST2I(h_round##sfx##_13, "round" #sfx, 13) \
+    HOST2I(h_round##sfx##_14, "round" #sfx, 14) HOST2I(h_round##sfx##_15, "round" #sfx, 15) \
+    static const sse_host_fn h_round##sfx[16] = {                                        \
+        h_round##sfx##_0, h_round##sfx##_1, h_round##sfx##_2, h_round##sfx##_3,          \
+        h_round##sfx##_4, h_round##sfx##_5, h_round##sfx##_6, h_round##sfx##_7,          \
+        h_round##sfx##_8, h_round##sfx##_9, h_round##sfx##_10, h_round##sfx##_11,        \
+        h_round##sfx##_12, h_round##sfx##_13, h_round##sfx##_14, h_round##sfx##_15,      \
     };
 HOST_ROUND(ps)
 HOST_ROUND(pd)
@@ -148,10 +159,10 @@ static void fp_run(cpu_t *c, const dinsn_t *d, sse_host_fn fn, int msize)
     *xmm_reg(c, d->i.reg) = a;
 }
 
-#define FP4(op)                                                                       \
-    void op_##op##ps(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##ps, 16); }         \
-    void op_##op##pd(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##pd, 16); }         \
-    void op_##op##ss(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##ss, 4); }          \
+#define FP4(op)                                                                          \
+    void op_##op##ps(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##ps, 16); }       \
+    void op_##op##pd(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##pd, 16); }       \
+    void op_##op##ss(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##ss, 4); }        \
     void op_##op##sd(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##sd, 8); }
 FP4(add)
 FP4(sub)
@@ -162,7 +173,7 @@ FP4(max)
 FP4(sqrt)
 #undef FP4
 
-#define FPOP(name, fn, msize) \
+#define FPOP(name, fn, msize)                                                            \
     void name(cpu_t *c, const dinsn_t *d) { fp_run(c, d, fn, msize); }
 FPOP(op_rcpps, h_rcpps, 16)
 FPOP(op_rcpss, h_rcpss, 4)
@@ -187,7 +198,7 @@ FPOP(op_cvttpd2dq, h_cvttpd2dq, 16)
 #undef FPOP
 
 /* CMPxx and ROUNDxx: the immediate selects the host function. */
-#define FP_IMM(name, tab, mask, msize) \
+#define FP_IMM(name, tab, mask, msize)                                                   \
     void name(cpu_t *c, const dinsn_t *d) { fp_run(c, d, tab[d->i.imm & (mask)], msize); }
 FP_IMM(op_cmpps, h_cmpps, 7, 16)
 FP_IMM(op_cmppd, h_cmppd, 7, 16)
@@ -209,11 +220,11 @@ FP_IMM(op_roundsd, h_roundsd, 15, 8)
         memcpy(&va, a, 16);                                                              \
         memcpy(&vb, b, 16);                                                              \
         __asm__ volatile("ldmxcsr %[cfg]\n\t" insn " %[b], %[a]\n\t"                     \
-                         "stmxcsr %[st]\n\tldmxcsr %[dfl]"                               \
+                         "stmxcsr %[st]"                                                 \
                          : [st] "=m"(st), "=@ccz"(z), "=@ccp"(p), "=@ccc"(cf)            \
-                         : [a] "x"(va), [b] "x"(vb), [cfg] "m"(cfg),                     \
-                           [dfl] "m"(mxcsr_default));                                    \
+                         : [a] "x"(va), [b] "x"(vb), [cfg] "m"(cfg));                    \
         *fl = (z ? F_ZF : 0) | (p ? F_PF : 0) | (cf ? F_CF : 0);                         \
+        host_mxcsr_restore(cfg);                                                         \
         return st & MXCSR_FLAGS;                                                         \
     }
 HOST_COMI(h_comiss, "comiss")
@@ -245,10 +256,11 @@ void op_ucomisd(cpu_t *c, const dinsn_t *d) { comi(c, d, h_ucomisd, 8); }
         uint32_t st;                                                                     \
         memcpy(&va, a, 16);                                                              \
         __asm__ volatile("ldmxcsr %[cfg]\n\t" insn " %[v], %[a]\n\t"                     \
-                         "stmxcsr %[st]\n\tldmxcsr %[dfl]"                               \
+                         "stmxcsr %[st]"                                                 \
                          : [a] "+x"(va), [st] "=m"(st)                                   \
-                         : [v] "r"(v), [cfg] "m"(cfg), [dfl] "m"(mxcsr_default));        \
+                         : [v] "r"(v), [cfg] "m"(cfg));                                  \
         memcpy(a, &va, 16);                                                              \
+        host_mxcsr_restore(cfg);                                                         \
         return st & MXCSR_FLAGS;                                                         \
     }
 HOST_CVT_FROM_INT(h_cvtsi2ss_32, "cvtsi2ssl", int32_t)
@@ -283,12 +295,13 @@ void op_cvtsi2sd(cpu_t *c, const dinsn_t *d) { cvtsi2f(c, d, true); }
         T r;                                                                             \
         memcpy(&vb, b, 16);                                                              \
         __asm__ volatile("ldmxcsr %[cfg]\n\t" insn " %[b], %[r]\n\t"                     \
-                         "stmxcsr %[st]\n\tldmxcsr %[dfl]"                               \
+                         "stmxcsr %[st]"                                                 \
                          : [r] "=r"(r), [st] "=m"(st)                                    \
-                         : [b] "x"(vb), [cfg] "m"(cfg), [dfl] "m"(mxcsr_default));       \
+                         : [b] "x"(vb), [cfg] "m"(cfg));                                 \
         *out = (uint64_t)(uint32_t)r;                                                    \
         if (sizeof r == 8)                                                               \
             *out = (uint64_t)r;                                                          \
+        host_mxcsr_restore(cfg);                                                         \
         return st & MXCSR_FLAGS;                                                         \
     }
 HOST_CVT_TO_INT(h_cvtss2si_32, "cvtss2si", int32_t)

@@ -621,6 +621,13 @@ static void test_mxcsr(void **state)
     uint32_t got;
     memcpy(&got, m->ram + BUF + 4, 4);
     assert_int_equal(got, c->fpu.mxcsr);
+    /* a guest operation under non-default controls leaves the host's own
+     * controls at their defaults */
+    dinsn_t a = rr(1, 2, 0);
+    assert_int_equal(exec1(op_addps, &a), -1);
+    uint32_t host;
+    __asm__ volatile("stmxcsr %0" : "=m"(host));
+    assert_int_equal(host & ~MXCSR_FLAGS, MXCSR_INIT);
 }
 
 /* An unmasked exception: flags set, destination unchanged, #XM with
