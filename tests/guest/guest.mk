@@ -68,6 +68,10 @@ $(GUEST_OUT)/bench-host: tests/guest/bench/host_main.c tests/guest/bench/bench_c
 guest-test: $(BIN) guests
 	tests/guest/run.sh $(BUILD)
 
+# The same test kernels under QEMU, to check the tests themselves (not CI).
+guest-qemu: guests
+	tests/guest/qemu-check.sh $(BUILD)
+
 bench: deps $(BIN) $(GUEST_OUT)/bench.elf $(GUEST_OUT)/bench.elf32 $(GUEST_OUT)/bench-host
 	tests/guest/bench/bench.sh $(BUILD)
 
