@@ -20,7 +20,7 @@ GUEST_ELFS     := $(GUEST_TESTS:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/hello.elf32 $
                   $(GUEST_OUT)/bench.elf32
 guest_fpu_flags = $(if $(filter $(1),$(GUEST_SSE)),-msse4.2 -fno-math-errno,-mgeneral-regs-only)
 
-.PHONY: guests
+.PHONY: guests guest-qemu
 guests: $(GUEST_ELFS) $(GUEST_OUT)/bench-host
 # keep the objects between builds (they are intermediate to the pattern rules)
 .SECONDARY: $(GUEST_TESTS:%=$(GUEST_OUT)/%.o) $(patsubst tests/guest/%.S,$(GUEST_OUT)/%.o,$(wildcard tests/guest/*_asm.S))
