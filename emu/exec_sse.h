@@ -11,8 +11,12 @@
  * imm is the instruction's Ib where it has one. Kernels may assume d != s. */
 typedef void (*sse_kern)(xmm_t *d, const xmm_t *s, int n, unsigned imm);
 
+/* The runners are forced inline so each handler gets its kernel inlined with a
+ * constant n (and vectorised), instead of an indirect call per instruction. */
+#define SSE_INLINE static inline __attribute__((always_inline))
+
 /* MMX form: Pq = op(Pq, Qq). */
-static inline void mmx_run(cpu_t *c, const dinsn_t *d, sse_kern k)
+SSE_INLINE void mmx_run(cpu_t *c, const dinsn_t *d, sse_kern k)
 {
     mmx_check(c, &d->i);
     xmm_t a = { .q = { mm_get(c, d->i.reg), 0 } };
@@ -23,7 +27,7 @@ static inline void mmx_run(cpu_t *c, const dinsn_t *d, sse_kern k)
 }
 
 /* XMM form: Vx = op(Vx, Wx), memory operand 16-byte aligned (legacy SSE). */
-static inline void xmm_run(cpu_t *c, const dinsn_t *d, sse_kern k)
+SSE_INLINE void xmm_run(cpu_t *c, const dinsn_t *d, sse_kern k)
 {
     sse_check(c, &d->i);
     xmm_t b;
@@ -32,7 +36,7 @@ static inline void xmm_run(cpu_t *c, const dinsn_t *d, sse_kern k)
 }
 
 /* XMM form whose memory operand is `msize` bytes (4 or 8), not aligned. */
-static inline void xmm_run_low(cpu_t *c, const dinsn_t *d, sse_kern k, int msize)
+SSE_INLINE void xmm_run_low(cpu_t *c, const dinsn_t *d, sse_kern k, int msize)
 {
     sse_check(c, &d->i);
     xmm_t b;

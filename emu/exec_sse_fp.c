@@ -146,7 +146,7 @@ static inline uint32_t host_cfg(const cpu_t *c)
 
 /* Vx = fn(Vx, W): W is 16 bytes (aligned) or, for scalar and half-width
  * sources, msize bytes from memory. */
-static void fp_run(cpu_t *c, const dinsn_t *d, sse_host_fn fn, int msize)
+SSE_INLINE void fp_run(cpu_t *c, const dinsn_t *d, sse_host_fn fn, int msize)
 {
     sse_check(c, &d->i);
     xmm_t b;
