@@ -712,6 +712,39 @@ static void test_precision_rounding_control(void **state)
     assert_int_equal(fsw() & (FSW_PE | FSW_C1), FSW_PE); /* inexact, not rounded up */
 }
 
+/* The host bridge leaves the host's own x87 unit as the ABI expects: empty
+ * stack, default control word, whatever the guest ran (and with a non-default
+ * guest control word). */
+static void test_host_unit_left_clean(void **state)
+{
+    dinsn_t d = sti(1), dm = mem(BUF), dcw = mem(BUF + 16);
+    uint16_t cw = 0x0c7f; /* truncate, 24-bit precision */
+    memcpy(m->ram + BUF + 16, &cw, 2);
+    double v = 0.5;
+    memcpy(m->ram + BUF, &v, 8);
+    init();
+    OK(op_fldcw, &dcw);
+    OK(op_fldpi, &d);
+    OK(op_fld1, &d);
+    OK(op_fadd_st0sti, &d);
+    OK(op_fpatan, &d);
+    OK(op_fld_m64, &dm);
+    OK(op_fptan, &d);
+    OK(op_fxtract, &d);
+    OK(op_fsincos, &d);
+    OK(op_fcom_m64, &dm);
+    OK(op_fistp_m32, &dm);
+    OK(op_fstp_m64, &dm);
+    OK(op_fyl2x, &d);
+    uint32_t env[7];
+    __asm__ volatile("fnstenv %0\n\tfldcw %0" : "=m"(env));
+    assert_int_equal(env[0] & 0xffff, 0x037f);
+    assert_int_equal(env[2] & 0xffff, 0xffff);
+    /* the guest's stack: pushes (FLDPI, FLD1, FLD, FPTAN, FXTRACT, FSINCOS)
+     * minus pops (FPATAN, FISTP, FSTP, FYL2X) leave TOP at 6 */
+    assert_int_equal(c->fpu.top, 6);
+}
+
 /* ---- decoded encodings: decoder row -> handler binding -> semantics ---- */
 extern const insn_fn insn_handlers[XI_COUNT];
 
@@ -779,6 +812,7 @@ int main(void)
         cmocka_unit_test_setup(test_fdp_exception_only, per_test),
         cmocka_unit_test_setup(test_decoded_forms, per_test),
         cmocka_unit_test_setup(test_precision_rounding_control, per_test),
+        cmocka_unit_test_setup(test_host_unit_left_clean, per_test),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
