@@ -180,9 +180,11 @@ void op_stmxcsr(cpu_t *c, const dinsn_t *d)
 
 /* ---- XSAVE feature set (SDM Vol. 1 "Managing State Using the XSAVE Feature Set") ---- */
 
-/* #UD without CR4.OSXSAVE, #NM with CR0.TS (CR0.EM does not matter). */
-static void xsave_check(cpu_t *c)
+/* #UD if the model lacks the instruction or CR4.OSXSAVE is clear, #NM with
+ * CR0.TS (CR0.EM does not matter). */
+static void xsave_check(cpu_t *c, const dinsn_t *d)
 {
+    insn_feature_check(c, &d->i);
     if (!(c->cr4 & CR4_OSXSAVE))
         cpu_fault(c, EXC_UD);
     if (c->cr0 & CR0_TS)
@@ -207,7 +209,7 @@ static uint64_t xinuse(cpu_t *c)
  * saving them is always correct, so both instructions share this path. */
 void op_xsave(cpu_t *c, const dinsn_t *d)
 {
-    xsave_check(c);
+    xsave_check(c, d);
     uint64_t la = area_lin(c, &d->i, XSAVE_SIZE, 64, ACC_WRITE);
     uint64_t rfbm = xsave_rfbm(c);
     bool w64 = rex_w(&d->i);
@@ -241,7 +243,7 @@ void op_xsaveopt(cpu_t *c, const dinsn_t *d)
 
 void op_xrstor(cpu_t *c, const dinsn_t *d)
 {
-    xsave_check(c);
+    xsave_check(c, d);
     uint64_t la = area_lin(c, &d->i, XSAVE_SIZE, 64, ACC_READ);
     uint64_t rfbm = xsave_rfbm(c);
     bool w64 = rex_w(&d->i);

@@ -612,6 +612,13 @@ static void test_xsave(void **state)
     OK(op_xrstor, &dm);
     dinsn_t bad = mem(BUF + 32);
     assert_int_equal(exec1(op_xsave, &bad), EXC_GP); /* 64-byte alignment */
+    const struct cpu_model *saved = c->model;
+    c->model = cpu_model_find("core2"); /* no XSAVE, no XSAVEOPT */
+    dm.i.id = XI_XSAVEOPT_M;
+    assert_int_equal(exec1(op_xsaveopt, &dm), EXC_UD);
+    c->model = saved;
+    assert_int_equal(exec1(op_xsaveopt, &dm), -1);
+    dm.i.id = 0;
     c->cr4 &= ~CR4_OSXSAVE;
     assert_int_equal(exec1(op_xsave, &dm), EXC_UD);
     c->cr4 |= CR4_OSXSAVE;
