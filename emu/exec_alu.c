@@ -6,71 +6,71 @@
 #include "emu/alu_ops.h"
 
 /* ---- the eight binary operations, per size: r = op(a, b), flags set ---- */
-#define BIN_FNS(N)                                                                        \
-    static inline uint##N##_t add##N(cpu_t *c, uint##N##_t a, uint##N##_t b)              \
-    {                                                                                     \
-        uint##N##_t r = (uint##N##_t)(a + b);                                             \
-        flags_add##N(c, a, b, r);                                                         \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t adc##N(cpu_t *c, uint##N##_t a, uint##N##_t b)              \
-    {                                                                                     \
-        uint##N##_t r = (uint##N##_t)(a + b + flag_cf(c));                                \
-        flags_add##N(c, a, b, r);                                                         \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t sub##N(cpu_t *c, uint##N##_t a, uint##N##_t b)              \
-    {                                                                                     \
-        uint##N##_t r = (uint##N##_t)(a - b);                                             \
-        flags_sub##N(c, a, b, r);                                                         \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t sbb##N(cpu_t *c, uint##N##_t a, uint##N##_t b)              \
-    {                                                                                     \
-        uint##N##_t r = (uint##N##_t)(a - b - flag_cf(c));                                \
-        flags_sub##N(c, a, b, r);                                                         \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t and##N(cpu_t *c, uint##N##_t a, uint##N##_t b)              \
-    {                                                                                     \
-        uint##N##_t r = a & b;                                                            \
-        flags_logic##N(c, r);                                                             \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t or##N(cpu_t *c, uint##N##_t a, uint##N##_t b)               \
-    {                                                                                     \
-        uint##N##_t r = a | b;                                                            \
-        flags_logic##N(c, r);                                                             \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t xor##N(cpu_t *c, uint##N##_t a, uint##N##_t b)              \
-    {                                                                                     \
-        uint##N##_t r = a ^ b;                                                            \
-        flags_logic##N(c, r);                                                             \
-        return r;                                                                         \
-    }                                                                                     \
-    /* CMP and TEST are SUB and AND without the store (WB = 0 at the call). */            \
+#define BIN_FNS(N)                                                                       \
+    static inline uint##N##_t add##N(cpu_t *c, uint##N##_t a, uint##N##_t b)             \
+    {                                                                                    \
+        uint##N##_t r = (uint##N##_t)(a + b);                                            \
+        flags_add##N(c, a, b, r);                                                        \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t adc##N(cpu_t *c, uint##N##_t a, uint##N##_t b)             \
+    {                                                                                    \
+        uint##N##_t r = (uint##N##_t)(a + b + flag_cf(c));                               \
+        flags_add##N(c, a, b, r);                                                        \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t sub##N(cpu_t *c, uint##N##_t a, uint##N##_t b)             \
+    {                                                                                    \
+        uint##N##_t r = (uint##N##_t)(a - b);                                            \
+        flags_sub##N(c, a, b, r);                                                        \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t sbb##N(cpu_t *c, uint##N##_t a, uint##N##_t b)             \
+    {                                                                                    \
+        uint##N##_t r = (uint##N##_t)(a - b - flag_cf(c));                               \
+        flags_sub##N(c, a, b, r);                                                        \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t and##N(cpu_t *c, uint##N##_t a, uint##N##_t b)             \
+    {                                                                                    \
+        uint##N##_t r = a & b;                                                           \
+        flags_logic##N(c, r);                                                            \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t or##N(cpu_t *c, uint##N##_t a, uint##N##_t b)              \
+    {                                                                                    \
+        uint##N##_t r = a | b;                                                           \
+        flags_logic##N(c, r);                                                            \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t xor##N(cpu_t *c, uint##N##_t a, uint##N##_t b)             \
+    {                                                                                    \
+        uint##N##_t r = a ^ b;                                                           \
+        flags_logic##N(c, r);                                                            \
+        return r;                                                                        \
+    }                                                                                    \
+    /* CMP and TEST are SUB and AND without the store (WB = 0 at the call). */           \
     static inline uint##N##_t cmp##N(cpu_t *c, uint##N##_t a, uint##N##_t b) { return sub##N(c, a, b); } \
     static inline uint##N##_t test##N(cpu_t *c, uint##N##_t a, uint##N##_t b) { return and##N(c, a, b); } \
-    /* Unary operations take a dummy second operand to fit RMW_RM. */                     \
-    static inline uint##N##_t inc##N(cpu_t *c, uint##N##_t a, uint##N##_t u)              \
-    {                                                                                     \
-        uint##N##_t r = (uint##N##_t)(a + 1);                                             \
-        flags_inc##N(c, a, r);                                                            \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t dec##N(cpu_t *c, uint##N##_t a, uint##N##_t u)              \
-    {                                                                                     \
-        uint##N##_t r = (uint##N##_t)(a - 1);                                             \
-        flags_dec##N(c, a, r);                                                            \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t neg##N(cpu_t *c, uint##N##_t a, uint##N##_t u)              \
-    {                                                                                     \
-        uint##N##_t r = (uint##N##_t)(0 - a);                                             \
-        flags_sub##N(c, 0, a, r);                                                         \
-        return r;                                                                         \
-    }                                                                                     \
+    /* Unary operations take a dummy second operand to fit RMW_RM. */                    \
+    static inline uint##N##_t inc##N(cpu_t *c, uint##N##_t a, uint##N##_t u)             \
+    {                                                                                    \
+        uint##N##_t r = (uint##N##_t)(a + 1);                                            \
+        flags_inc##N(c, a, r);                                                           \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t dec##N(cpu_t *c, uint##N##_t a, uint##N##_t u)             \
+    {                                                                                    \
+        uint##N##_t r = (uint##N##_t)(a - 1);                                            \
+        flags_dec##N(c, a, r);                                                           \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t neg##N(cpu_t *c, uint##N##_t a, uint##N##_t u)             \
+    {                                                                                    \
+        uint##N##_t r = (uint##N##_t)(0 - a);                                            \
+        flags_sub##N(c, 0, a, r);                                                        \
+        return r;                                                                        \
+    }                                                                                    \
     static inline uint##N##_t not##N(cpu_t *c, uint##N##_t a, uint##N##_t u) { return (uint##N##_t)~a; }
 BIN_FNS(8)
 BIN_FNS(16)
@@ -80,33 +80,33 @@ BIN_FNS(64)
 /* ---- handlers for the binary rows: op, whether the result is stored ---- */
 #define BIN_OPS(X) X(add, 1) X(or, 1) X(adc, 1) X(sbb, 1) X(and, 1) X(sub, 1) X(xor, 1) X(cmp, 0)
 
-#define BIN_HANDLERS(op, wb)                                                              \
-    void op_##op##_EbGb(cpu_t *c, const dinsn_t *d)                                       \
-    {                                                                                     \
-        RMW_RM(8, op, wb, c, &d->i, reg8_get(c, &d->i, d->i.reg));                        \
-    }                                                                                     \
-    void op_##op##_EvGv(cpu_t *c, const dinsn_t *d)                                       \
-    {                                                                                     \
-        BY_OSIZE(d, RMW_RM, op, wb, c, &d->i, c->gpr[d->i.reg]);                          \
-    }                                                                                     \
-    void op_##op##_GbEb(cpu_t *c, const dinsn_t *d)                                       \
-    {                                                                                     \
-        RMW_REG(8, op, wb, c, &d->i, d->i.reg, RM_GET(8, c, &d->i));                      \
-    }                                                                                     \
-    void op_##op##_GvEv(cpu_t *c, const dinsn_t *d)                                       \
-    {                                                                                     \
-        BY_OSIZE(d, RMW_REG_RM, op, wb, c, &d->i, d->i.reg);                              \
-    }                                                                                     \
-    /* AL,Ib and rAX,Iz */                                                                \
-    void op_##op##_ALIb(cpu_t *c, const dinsn_t *d)                                       \
-    {                                                                                     \
-        RMW_REG(8, op, wb, c, &d->i, R_RAX, d->i.imm);                                    \
-    }                                                                                     \
-    void op_##op##_rAXIz(cpu_t *c, const dinsn_t *d)                                      \
-    {                                                                                     \
-        BY_OSIZE(d, RMW_REG, op, wb, c, &d->i, R_RAX, d->i.imm);                          \
-    }                                                                                     \
-    /* Eb,Ib (80, 82) and Ev,Iz / Ev,Ibs (81, 83): the decoder sign-extends Ibs */        \
+#define BIN_HANDLERS(op, wb)                                                             \
+    void op_##op##_EbGb(cpu_t *c, const dinsn_t *d)                                      \
+    {                                                                                    \
+        RMW_RM(8, op, wb, c, &d->i, reg8_get(c, &d->i, d->i.reg));                       \
+    }                                                                                    \
+    void op_##op##_EvGv(cpu_t *c, const dinsn_t *d)                                      \
+    {                                                                                    \
+        BY_OSIZE(d, RMW_RM, op, wb, c, &d->i, c->gpr[d->i.reg]);                         \
+    }                                                                                    \
+    void op_##op##_GbEb(cpu_t *c, const dinsn_t *d)                                      \
+    {                                                                                    \
+        RMW_REG(8, op, wb, c, &d->i, d->i.reg, RM_GET(8, c, &d->i));                     \
+    }                                                                                    \
+    void op_##op##_GvEv(cpu_t *c, const dinsn_t *d)                                      \
+    {                                                                                    \
+        BY_OSIZE(d, RMW_REG_RM, op, wb, c, &d->i, d->i.reg);                             \
+    }                                                                                    \
+    /* AL,Ib and rAX,Iz */                                                               \
+    void op_##op##_ALIb(cpu_t *c, const dinsn_t *d)                                      \
+    {                                                                                    \
+        RMW_REG(8, op, wb, c, &d->i, R_RAX, d->i.imm);                                   \
+    }                                                                                    \
+    void op_##op##_rAXIz(cpu_t *c, const dinsn_t *d)                                     \
+    {                                                                                    \
+        BY_OSIZE(d, RMW_REG, op, wb, c, &d->i, R_RAX, d->i.imm);                         \
+    }                                                                                    \
+    /* Eb,Ib (80, 82) and Ev,Iz / Ev,Ibs (81, 83): the decoder sign-extends Ibs */       \
     void op_##op##_EbIb(cpu_t *c, const dinsn_t *d) { RMW_RM(8, op, wb, c, &d->i, d->i.imm); } \
     void op_##op##_EvI(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, RMW_RM, op, wb, c, &d->i, d->i.imm); }
 BIN_OPS(BIN_HANDLERS)
@@ -120,7 +120,7 @@ void op_test_EbIb(cpu_t *c, const dinsn_t *d) { RMW_RM(8, test, 0, c, &d->i, d->
 void op_test_EvI(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, RMW_RM, test, 0, c, &d->i, d->i.imm); }
 
 /* INC DEC NOT NEG: r/m forms, and 40+r / 48+r (register in ModRM.reg's place). */
-#define UNARY_HANDLERS(op)                                                                \
+#define UNARY_HANDLERS(op)                                                               \
     void op_##op##_Eb(cpu_t *c, const dinsn_t *d) { RMW_RM(8, op, 1, c, &d->i, 0); }     \
     void op_##op##_Ev(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, RMW_RM, op, 1, c, &d->i, 0); }
 UNARY_HANDLERS(inc)
@@ -152,35 +152,35 @@ void op_imul_Eb(cpu_t *c, const dinsn_t *d)
 
 /* Widening multiplies: N-bit operands, 2N-bit product into rDX:rAX. W is the
  * product type (the next size up, unsigned __int128 for 64). */
-#define MUL_N(N, W, SW)                                                                   \
-    static void mul##N(cpu_t *c, const dinsn_t *d)                                        \
-    {                                                                                     \
-        W p = (W)REG_GET(N, c, &d->i, R_RAX) * RM_GET(N, c, &d->i);                       \
-        uint##N##_t lo = (uint##N##_t)p, hi = (uint##N##_t)(p >> N);                      \
-        reg_set(c, &d->i, R_RAX, N / 8, lo);                                              \
-        reg_set(c, &d->i, R_RDX, N / 8, hi);                                              \
-        flags_res##N(c, lo, hi != 0, hi != 0, 0);                                         \
-        flag_clear_zf(c);                                                                 \
-    }                                                                                     \
-    static void imul##N(cpu_t *c, const dinsn_t *d)                                       \
-    {                                                                                     \
+#define MUL_N(N, W, SW)                                                                  \
+    static void mul##N(cpu_t *c, const dinsn_t *d)                                       \
+    {                                                                                    \
+        W p = (W)REG_GET(N, c, &d->i, R_RAX) * RM_GET(N, c, &d->i);                      \
+        uint##N##_t lo = (uint##N##_t)p, hi = (uint##N##_t)(p >> N);                     \
+        reg_set(c, &d->i, R_RAX, N / 8, lo);                                             \
+        reg_set(c, &d->i, R_RDX, N / 8, hi);                                             \
+        flags_res##N(c, lo, hi != 0, hi != 0, 0);                                        \
+        flag_clear_zf(c);                                                                \
+    }                                                                                    \
+    static void imul##N(cpu_t *c, const dinsn_t *d)                                      \
+    {                                                                                    \
         SW p = (SW)(int##N##_t)REG_GET(N, c, &d->i, R_RAX) * (int##N##_t)RM_GET(N, c, &d->i); \
-        uint##N##_t lo = (uint##N##_t)p, hi = (uint##N##_t)((W)p >> N);                   \
-        unsigned ovf = p != (int##N##_t)lo;                                               \
-        reg_set(c, &d->i, R_RAX, N / 8, lo);                                              \
-        reg_set(c, &d->i, R_RDX, N / 8, hi);                                              \
-        flags_res##N(c, lo, ovf, ovf, 0);                                                 \
-        flag_clear_zf(c);                                                                 \
-    }                                                                                     \
-    /* IMUL r, r/m(, imm): truncated product */                                           \
-    static void imul2_##N(cpu_t *c, const dinsn_t *d, uint##N##_t a, uint##N##_t b)       \
-    {                                                                                     \
-        SW p = (SW)(int##N##_t)a * (int##N##_t)b;                                         \
-        uint##N##_t lo = (uint##N##_t)p;                                                  \
-        unsigned ovf = p != (int##N##_t)lo;                                               \
-        reg_set(c, &d->i, d->i.reg, N / 8, lo);                                           \
-        flags_res##N(c, lo, ovf, ovf, 0);                                                 \
-        flag_clear_zf(c);                                                                 \
+        uint##N##_t lo = (uint##N##_t)p, hi = (uint##N##_t)((W)p >> N);                  \
+        unsigned ovf = p != (int##N##_t)lo;                                              \
+        reg_set(c, &d->i, R_RAX, N / 8, lo);                                             \
+        reg_set(c, &d->i, R_RDX, N / 8, hi);                                             \
+        flags_res##N(c, lo, ovf, ovf, 0);                                                \
+        flag_clear_zf(c);                                                                \
+    }                                                                                    \
+    /* IMUL r, r/m(, imm): truncated product */                                          \
+    static void imul2_##N(cpu_t *c, const dinsn_t *d, uint##N##_t a, uint##N##_t b)      \
+    {                                                                                    \
+        SW p = (SW)(int##N##_t)a * (int##N##_t)b;                                        \
+        uint##N##_t lo = (uint##N##_t)p;                                                 \
+        unsigned ovf = p != (int##N##_t)lo;                                              \
+        reg_set(c, &d->i, d->i.reg, N / 8, lo);                                          \
+        flags_res##N(c, lo, ovf, ovf, 0);                                                \
+        flag_clear_zf(c);                                                                \
     }
 MUL_N(16, uint32_t, int32_t)
 MUL_N(32, uint64_t, int64_t)
@@ -231,28 +231,28 @@ void op_idiv_Eb(cpu_t *c, const dinsn_t *d)
 }
 
 /* N-bit divisor, 2N-bit dividend rDX:rAX; W is the 2N-bit unsigned type. */
-#define DIV_N(N, W)                                                                       \
-    static void div##N(cpu_t *c, const dinsn_t *d)                                        \
-    {                                                                                     \
-        uint##N##_t s = RM_GET(N, c, &d->i);                                              \
-        uint##N##_t hi = REG_GET(N, c, &d->i, R_RDX), lo = REG_GET(N, c, &d->i, R_RAX);   \
-        if (s == 0 || hi >= s) /* hi >= s: the quotient needs more than N bits */         \
-            cpu_fault(c, EXC_DE);                                                         \
-        W n = (W)hi << N | lo;                                                            \
-        reg_set(c, &d->i, R_RAX, N / 8, (uint##N##_t)(n / s));                            \
-        reg_set(c, &d->i, R_RDX, N / 8, (uint##N##_t)(n % s));                            \
-    }                                                                                     \
-    static void idiv##N(cpu_t *c, const dinsn_t *d)                                       \
-    {                                                                                     \
-        int##N##_t s = (int##N##_t)RM_GET(N, c, &d->i);                                   \
-        W n = (W)REG_GET(N, c, &d->i, R_RDX) << N | REG_GET(N, c, &d->i, R_RAX);          \
-        bool nneg = (n >> (2 * N - 1)) & 1;                                               \
-        W un = nneg ? (W)0 - n : n; /* 2N-bit magnitude; -2^(2N-1) stays itself */        \
-        uint64_t ud = s < 0 ? 0 - (uint64_t)(int64_t)s : (uint64_t)s, q, r;               \
-        if (s == 0 || !sdiv_fit(un, nneg, ud, s < 0, N, &q, &r))                          \
-            cpu_fault(c, EXC_DE);                                                         \
-        reg_set(c, &d->i, R_RAX, N / 8, (uint##N##_t)q);                                  \
-        reg_set(c, &d->i, R_RDX, N / 8, (uint##N##_t)r);                                  \
+#define DIV_N(N, W)                                                                      \
+    static void div##N(cpu_t *c, const dinsn_t *d)                                       \
+    {                                                                                    \
+        uint##N##_t s = RM_GET(N, c, &d->i);                                             \
+        uint##N##_t hi = REG_GET(N, c, &d->i, R_RDX), lo = REG_GET(N, c, &d->i, R_RAX);  \
+        if (s == 0 || hi >= s) /* hi >= s: the quotient needs more than N bits */        \
+            cpu_fault(c, EXC_DE);                                                        \
+        W n = (W)hi << N | lo;                                                           \
+        reg_set(c, &d->i, R_RAX, N / 8, (uint##N##_t)(n / s));                           \
+        reg_set(c, &d->i, R_RDX, N / 8, (uint##N##_t)(n % s));                           \
+    }                                                                                    \
+    static void idiv##N(cpu_t *c, const dinsn_t *d)                                      \
+    {                                                                                    \
+        int##N##_t s = (int##N##_t)RM_GET(N, c, &d->i);                                  \
+        W n = (W)REG_GET(N, c, &d->i, R_RDX) << N | REG_GET(N, c, &d->i, R_RAX);         \
+        bool nneg = (n >> (2 * N - 1)) & 1;                                              \
+        W un = nneg ? (W)0 - n : n; /* 2N-bit magnitude; -2^(2N-1) stays itself */       \
+        uint64_t ud = s < 0 ? 0 - (uint64_t)(int64_t)s : (uint64_t)s, q, r;              \
+        if (s == 0 || !sdiv_fit(un, nneg, ud, s < 0, N, &q, &r))                         \
+            cpu_fault(c, EXC_DE);                                                        \
+        reg_set(c, &d->i, R_RAX, N / 8, (uint##N##_t)q);                                 \
+        reg_set(c, &d->i, R_RDX, N / 8, (uint##N##_t)r);                                 \
     }
 DIV_N(16, uint32_t)
 DIV_N(32, uint64_t)
@@ -263,12 +263,12 @@ void op_idiv_Ev(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CALL_MUL, idiv); }
 
 /* ---- ADCX / ADOX (SDM Vol. 2 "ADCX", "ADOX"): unsigned add with carry through
  * CF (ADCX) or OF (ADOX) alone; the other flags keep their values. ---- */
-#define ADX_N(N)                                                                          \
+#define ADX_N(N)                                                                         \
     static inline uint##N##_t adx##N(uint##N##_t a, uint##N##_t b, unsigned cin, unsigned *cout) \
-    {                                                                                     \
-        uint##N##_t r = (uint##N##_t)(a + b + cin);                                       \
-        *cout = (r < a) | ((r == a) & cin);                                               \
-        return r;                                                                         \
+    {                                                                                    \
+        uint##N##_t r = (uint##N##_t)(a + b + cin);                                      \
+        *cout = (r < a) | ((r == a) & cin);                                              \
+        return r;                                                                        \
     }
 ADX_N(32)
 ADX_N(64)

@@ -11,53 +11,53 @@
  * what Intel processors do (test_flags.c checks it on Intel hosts). AF is
  * undefined for shifts: 0 here, as on Intel processors. */
 #define TOP2(N, a) ((unsigned)(((a) >> (N - 1)) ^ ((a) >> (N - 2))) & 1) /* OF of a 1-bit left shift */
-#define SHIFT_FNS(N)                                                                      \
-    static inline uint##N##_t shl##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
-    {                                                                                     \
-        if (!n)                                                                           \
-            return a;                                                                     \
-        uint##N##_t r = (uint##N##_t)((uint64_t)a << n);                                  \
-        /* last bit out is bit N-n of a; counts above N (8/16-bit) shift out zeros */     \
-        unsigned cf = ((uint64_t)a >> ((N - n) & 63)) & 1;                                \
-        flags_res##N(c, r, cf, TOP2(N, a), 0);                                            \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t shr##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
-    {                                                                                     \
-        if (!n)                                                                           \
-            return a;                                                                     \
-        uint##N##_t r = (uint##N##_t)((uint64_t)a >> n);                                  \
-        unsigned cf = ((uint64_t)a >> (n - 1)) & 1;                                       \
-        flags_res##N(c, r, cf, (unsigned)(a >> (N - 1)), 0);                              \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t sar##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
-    {                                                                                     \
-        if (!n)                                                                           \
-            return a;                                                                     \
-        int64_t sa = (int##N##_t)a;                                                       \
-        uint##N##_t r = (uint##N##_t)(sa >> n);                                           \
-        flags_res##N(c, r, (unsigned)(sa >> (n - 1)) & 1, 0, 0);                          \
-        return r;                                                                         \
-    }                                                                                     \
+#define SHIFT_FNS(N)                                                                     \
+    static inline uint##N##_t shl##N(cpu_t *c, uint##N##_t a, unsigned n)                \
+    {                                                                                    \
+        if (!n)                                                                          \
+            return a;                                                                    \
+        uint##N##_t r = (uint##N##_t)((uint64_t)a << n);                                 \
+        /* last bit out is bit N-n of a; counts above N (8/16-bit) shift out zeros */    \
+        unsigned cf = ((uint64_t)a >> ((N - n) & 63)) & 1;                               \
+        flags_res##N(c, r, cf, TOP2(N, a), 0);                                           \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t shr##N(cpu_t *c, uint##N##_t a, unsigned n)                \
+    {                                                                                    \
+        if (!n)                                                                          \
+            return a;                                                                    \
+        uint##N##_t r = (uint##N##_t)((uint64_t)a >> n);                                 \
+        unsigned cf = ((uint64_t)a >> (n - 1)) & 1;                                      \
+        flags_res##N(c, r, cf, (unsigned)(a >> (N - 1)), 0);                             \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t sar##N(cpu_t *c, uint##N##_t a, unsigned n)                \
+    {                                                                                    \
+        if (!n)                                                                          \
+            return a;                                                                    \
+        int64_t sa = (int##N##_t)a;                                                      \
+        uint##N##_t r = (uint##N##_t)(sa >> n);                                          \
+        flags_res##N(c, r, (unsigned)(sa >> (n - 1)) & 1, 0, 0);                         \
+        return r;                                                                        \
+    }                                                                                    \
     /* ROL/ROR rotate by n mod N but set CF whenever the masked count is non-zero */     \
-    static inline uint##N##_t rol##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
-    {                                                                                     \
-        if (!n)                                                                           \
-            return a;                                                                     \
-        unsigned t = n & (N - 1);                                                         \
-        uint##N##_t r = (uint##N##_t)(a << t | a >> ((N - t) & (N - 1)));                 \
-        flag_set_cf_of(c, r & 1, TOP2(N, a));                                             \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t ror##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
-    {                                                                                     \
-        if (!n)                                                                           \
-            return a;                                                                     \
-        unsigned t = n & (N - 1);                                                         \
-        uint##N##_t r = (uint##N##_t)(a >> t | a << ((N - t) & (N - 1)));                 \
+    static inline uint##N##_t rol##N(cpu_t *c, uint##N##_t a, unsigned n)                \
+    {                                                                                    \
+        if (!n)                                                                          \
+            return a;                                                                    \
+        unsigned t = n & (N - 1);                                                        \
+        uint##N##_t r = (uint##N##_t)(a << t | a >> ((N - t) & (N - 1)));                \
+        flag_set_cf_of(c, r & 1, TOP2(N, a));                                            \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t ror##N(cpu_t *c, uint##N##_t a, unsigned n)                \
+    {                                                                                    \
+        if (!n)                                                                          \
+            return a;                                                                    \
+        unsigned t = n & (N - 1);                                                        \
+        uint##N##_t r = (uint##N##_t)(a >> t | a << ((N - t) & (N - 1)));                \
         flag_set_cf_of(c, (unsigned)(r >> (N - 1)), (unsigned)((a ^ (a >> (N - 1))) & 1)); \
-        return r;                                                                         \
+        return r;                                                                        \
     }
 SHIFT_FNS(8)
 SHIFT_FNS(16)
@@ -72,28 +72,28 @@ SHIFT_FNS(64)
 
 /* RCL/RCR rotate the N+1-bit value CF:a by n mod (N+1) (for 8 and 16 bits; the
  * 5-bit masked count never reaches 33 or 65). If that is 0, nothing changes. */
-#define RC_NARROW(N)                                                                      \
-    static inline uint##N##_t rcl##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
-    {                                                                                     \
-        unsigned t = n % (N + 1);                                                         \
-        if (!t)                                                                           \
-            return a;                                                                     \
-        uint64_t v = (uint64_t)flag_cf(c) << N | a, m = (2ull << N) - 1;                  \
-        uint64_t rv = (v << t | v >> (N + 1 - t)) & m;                                    \
-        uint##N##_t r = (uint##N##_t)rv;                                                  \
-        flag_set_cf_of(c, (unsigned)(rv >> N), TOP2(N, a));                               \
-        return r;                                                                         \
-    }                                                                                     \
-    static inline uint##N##_t rcr##N(cpu_t *c, uint##N##_t a, unsigned n)                 \
-    {                                                                                     \
-        unsigned t = n % (N + 1);                                                         \
-        if (!t)                                                                           \
-            return a;                                                                     \
-        uint64_t v = (uint64_t)flag_cf(c) << N | a, m = (2ull << N) - 1;                  \
-        uint64_t rv = (v >> t | v << (N + 1 - t)) & m;                                    \
-        uint##N##_t r = (uint##N##_t)rv;                                                  \
+#define RC_NARROW(N)                                                                     \
+    static inline uint##N##_t rcl##N(cpu_t *c, uint##N##_t a, unsigned n)                \
+    {                                                                                    \
+        unsigned t = n % (N + 1);                                                        \
+        if (!t)                                                                          \
+            return a;                                                                    \
+        uint64_t v = (uint64_t)flag_cf(c) << N | a, m = (2ull << N) - 1;                 \
+        uint64_t rv = (v << t | v >> (N + 1 - t)) & m;                                   \
+        uint##N##_t r = (uint##N##_t)rv;                                                 \
+        flag_set_cf_of(c, (unsigned)(rv >> N), TOP2(N, a));                              \
+        return r;                                                                        \
+    }                                                                                    \
+    static inline uint##N##_t rcr##N(cpu_t *c, uint##N##_t a, unsigned n)                \
+    {                                                                                    \
+        unsigned t = n % (N + 1);                                                        \
+        if (!t)                                                                          \
+            return a;                                                                    \
+        uint64_t v = (uint64_t)flag_cf(c) << N | a, m = (2ull << N) - 1;                 \
+        uint64_t rv = (v >> t | v << (N + 1 - t)) & m;                                   \
+        uint##N##_t r = (uint##N##_t)rv;                                                 \
         flag_set_cf_of(c, (unsigned)(rv >> N), (unsigned)(a >> (N - 1)) ^ (unsigned)(v >> N)); \
-        return r;                                                                         \
+        return r;                                                                        \
     }
 RC_NARROW(8)
 RC_NARROW(16)
@@ -124,7 +124,7 @@ static inline uint64_t rcr64(cpu_t *c, uint64_t a, unsigned n)
 #define SH_COUNT_CL(d) ((unsigned)c->gpr[R_RCX])
 #define SH_MASK(N) ((N) == 64 ? 63u : 31u)
 #define SH_RM(N, op, cnt) RMW_RM(N, op, 1, c, &d->i, (cnt) & SH_MASK(N))
-#define SHIFT_HANDLERS(op)                                                                \
+#define SHIFT_HANDLERS(op)                                                               \
     void op_##op##_EbIb(cpu_t *c, const dinsn_t *d) { SH_RM(8, op, SH_COUNT_I(d)); }     \
     void op_##op##_Eb1(cpu_t *c, const dinsn_t *d) { SH_RM(8, op, SH_COUNT_1(d)); }      \
     void op_##op##_EbCL(cpu_t *c, const dinsn_t *d) { SH_RM(8, op, SH_COUNT_CL(d)); }    \
@@ -159,39 +159,39 @@ static inline uint16_t shrd_16(cpu_t *c, uint16_t a, uint16_t b, unsigned n)
     flags_res16(c, r, (unsigned)(w >> (n - 1)) & 1, (unsigned)((a >> 15) ^ (b & 1)), 0);
     return r;
 }
-#define SHD_WIDE(N)                                                                       \
+#define SHD_WIDE(N)                                                                      \
     static inline uint##N##_t shld_##N(cpu_t *c, uint##N##_t a, uint##N##_t b, unsigned n) \
-    {                                                                                     \
-        uint##N##_t r = a << n | b >> (N - n);                                            \
+    {                                                                                    \
+        uint##N##_t r = a << n | b >> (N - n);                                           \
         flags_res##N(c, r, (unsigned)(a >> (N - n)) & 1, TOP2(N, a), 0);                 \
-        return r;                                                                         \
-    }                                                                                     \
+        return r;                                                                        \
+    }                                                                                    \
     static inline uint##N##_t shrd_##N(cpu_t *c, uint##N##_t a, uint##N##_t b, unsigned n) \
-    {                                                                                     \
-        uint##N##_t r = a >> n | b << (N - n);                                            \
+    {                                                                                    \
+        uint##N##_t r = a >> n | b << (N - n);                                           \
         flags_res##N(c, r, (unsigned)(a >> (n - 1)) & 1, (unsigned)((a >> (N - 1)) ^ (b & 1)), 0); \
-        return r;                                                                         \
+        return r;                                                                        \
     }
 SHD_WIDE(32)
 SHD_WIDE(64)
 
-#define SHD(N, op, cnt)                                                                   \
-    do {                                                                                  \
-        unsigned n_ = (cnt) & SH_MASK(N);                                                 \
-        if (!n_) { /* still an access: a memory destination must be writable */           \
-            if (d->i.mod != 3)                                                            \
-                rmw_lin(c, &d->i, N / 8);                                                 \
-            else if (N == 32)                                                             \
-                reg_set(c, &d->i, d->i.rm, 4, (uint32_t)c->gpr[d->i.rm]);                 \
-            break;                                                                        \
-        }                                                                                 \
-        uint##N##_t b_ = REG_GET(N, c, &d->i, d->i.reg);                                  \
-        if (d->i.mod == 3) {                                                              \
+#define SHD(N, op, cnt)                                                                  \
+    do {                                                                                 \
+        unsigned n_ = (cnt) & SH_MASK(N);                                                \
+        if (!n_) { /* still an access: a memory destination must be writable */          \
+            if (d->i.mod != 3)                                                           \
+                rmw_lin(c, &d->i, N / 8);                                                \
+            else if (N == 32)                                                            \
+                reg_set(c, &d->i, d->i.rm, 4, (uint32_t)c->gpr[d->i.rm]);                \
+            break;                                                                       \
+        }                                                                                \
+        uint##N##_t b_ = REG_GET(N, c, &d->i, d->i.reg);                                 \
+        if (d->i.mod == 3) {                                                             \
             reg_set(c, &d->i, d->i.rm, N / 8, op##_##N(c, REG_GET(N, c, &d->i, d->i.rm), b_, n_)); \
-        } else {                                                                          \
-            uint64_t la_ = rmw_lin(c, &d->i, N / 8);                                      \
-            lin_write##N(c, la_, op##_##N(c, lin_read##N(c, la_), b_, n_));               \
-        }                                                                                 \
+        } else {                                                                         \
+            uint64_t la_ = rmw_lin(c, &d->i, N / 8);                                     \
+            lin_write##N(c, la_, op##_##N(c, lin_read##N(c, la_), b_, n_));              \
+        }                                                                                \
     } while (0)
 void op_shld_EvGvIb(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, SHD, shld, SH_COUNT_I(d)); }
 void op_shld_EvGvCL(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, SHD, shld, SH_COUNT_CL(d)); }
@@ -205,23 +205,23 @@ void op_shrd_EvGvCL(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, SHD, shrd, SH_COUN
  * signed (Vol. 1 "Bit Field and Bit String Addressing"). ---- */
 #define BT_OPS(X) X(bt, v, 0) X(bts, v | m, 1) X(btr, v & ~m, 1) X(btc, v ^ m, 1)
 
-#define BT_APPLY(N, NEWV, WB, la, off)                                                    \
-    do {                                                                                  \
-        uint##N##_t m = (uint##N##_t)((uint##N##_t)1 << ((off) & (N - 1)));               \
-        if (d->i.mod == 3) {                                                              \
-            uint##N##_t v = REG_GET(N, c, &d->i, d->i.rm);                                \
-            flag_set_cf(c, (v & m) != 0);                                                 \
-            if (WB)                                                                       \
-                reg_set(c, &d->i, d->i.rm, N / 8, (uint##N##_t)(NEWV));                   \
-        } else if (WB) {                                                                  \
-            uint64_t la_ = (la);                                                          \
-            uint##N##_t v = lin_read##N(c, la_);                                          \
-            flag_set_cf(c, (v & m) != 0);                                                 \
-            lin_write##N(c, la_, (uint##N##_t)(NEWV));                                    \
-        } else {                                                                          \
-            uint##N##_t v = lin_read##N(c, (la));                                         \
-            flag_set_cf(c, (v & m) != 0);                                                 \
-        }                                                                                 \
+#define BT_APPLY(N, NEWV, WB, la, off)                                                   \
+    do {                                                                                 \
+        uint##N##_t m = (uint##N##_t)((uint##N##_t)1 << ((off) & (N - 1)));              \
+        if (d->i.mod == 3) {                                                             \
+            uint##N##_t v = REG_GET(N, c, &d->i, d->i.rm);                               \
+            flag_set_cf(c, (v & m) != 0);                                                \
+            if (WB)                                                                      \
+                reg_set(c, &d->i, d->i.rm, N / 8, (uint##N##_t)(NEWV));                  \
+        } else if (WB) {                                                                 \
+            uint64_t la_ = (la);                                                         \
+            uint##N##_t v = lin_read##N(c, la_);                                         \
+            flag_set_cf(c, (v & m) != 0);                                                \
+            lin_write##N(c, la_, (uint##N##_t)(NEWV));                                   \
+        } else {                                                                         \
+            uint##N##_t v = lin_read##N(c, (la));                                        \
+            flag_set_cf(c, (v & m) != 0);                                                \
+        }                                                                                \
     } while (0)
 
 /* Memory address of the N-bit unit holding bit off (signed) of the string at the operand. */
@@ -235,18 +235,18 @@ static inline uint64_t bt_lin(cpu_t *c, const x86_insn *i, int64_t off, int N, i
     return la;
 }
 
-#define BT_REG_OFF(N, NEWV, WB)                                                           \
-    do {                                                                                  \
-        int64_t off_ = (int##N##_t)REG_GET(N, c, &d->i, d->i.reg);                        \
-        BT_APPLY(N, NEWV, WB, bt_lin(c, &d->i, off_, N, WB), off_);                       \
+#define BT_REG_OFF(N, NEWV, WB)                                                          \
+    do {                                                                                 \
+        int64_t off_ = (int##N##_t)REG_GET(N, c, &d->i, d->i.reg);                       \
+        BT_APPLY(N, NEWV, WB, bt_lin(c, &d->i, off_, N, WB), off_);                      \
     } while (0)
-#define BT_IMM_OFF(N, NEWV, WB)                                                           \
-    do {                                                                                  \
-        unsigned off_ = (unsigned)d->i.imm & (N - 1);                                     \
+#define BT_IMM_OFF(N, NEWV, WB)                                                          \
+    do {                                                                                 \
+        unsigned off_ = (unsigned)d->i.imm & (N - 1);                                    \
         BT_APPLY(N, NEWV, WB, WB ? rmw_lin(c, &d->i, N / 8) : insn_lin(c, &d->i, N / 8, ACC_READ), off_); \
     } while (0)
 
-#define BT_HANDLERS(op, NEWV, WB)                                                         \
+#define BT_HANDLERS(op, NEWV, WB)                                                        \
     void op_##op##_EvGv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, BT_REG_OFF, NEWV, WB); } \
     void op_##op##_EvIb(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, BT_IMM_OFF, NEWV, WB); }
 BT_OPS(BT_HANDLERS)
@@ -256,45 +256,45 @@ BT_OPS(BT_HANDLERS)
  * Flags the SDM leaves undefined take the values Intel processors give them:
  * BSF/BSR set PF from the index (ZF|PF for a zero source) and clear the rest;
  * TZCNT/LZCNT clear them. ---- */
-#define SCAN_FNS(N)                                                                       \
-    static inline void bsf##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)                  \
-    {                                                                                     \
-        if (!s) {                                                                         \
-            cpu_set_arith(c, F_ZF | F_PF);                                                \
-            return;                                                                       \
-        }                                                                                 \
-        uint##N##_t r = (uint##N##_t)__builtin_ctzll(s);                                  \
-        reg_set(c, &d->i, d->i.reg, N / 8, r);                                            \
-        flags_res##N(c, r, 0, 0, 0);                                                      \
-        flag_clear_zf(c);                                                                 \
-    }                                                                                     \
-    static inline void bsr##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)                  \
-    {                                                                                     \
-        if (!s) {                                                                         \
-            cpu_set_arith(c, F_ZF | F_PF);                                                \
-            return;                                                                       \
-        }                                                                                 \
-        uint##N##_t r = (uint##N##_t)(63 - __builtin_clzll(s));                           \
-        reg_set(c, &d->i, d->i.reg, N / 8, r);                                            \
-        flags_res##N(c, r, 0, 0, 0);                                                      \
-        flag_clear_zf(c);                                                                 \
-    }                                                                                     \
-    static inline void tzcnt##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)                \
-    {                                                                                     \
-        uint##N##_t r = (uint##N##_t)(s ? __builtin_ctzll(s) : N);                        \
-        reg_set(c, &d->i, d->i.reg, N / 8, r);                                            \
-        cpu_set_arith(c, (s == 0 ? F_CF : 0) | (r == 0 ? F_ZF : 0));                      \
-    }                                                                                     \
-    static inline void lzcnt##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)                \
-    {                                                                                     \
-        uint##N##_t r = (uint##N##_t)(s ? __builtin_clzll(s) - (64 - N) : N);             \
-        reg_set(c, &d->i, d->i.reg, N / 8, r);                                            \
-        cpu_set_arith(c, (s == 0 ? F_CF : 0) | (r == 0 ? F_ZF : 0));                      \
-    }                                                                                     \
-    static inline void popcnt##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)               \
-    {                                                                                     \
-        reg_set(c, &d->i, d->i.reg, N / 8, (uint64_t)__builtin_popcountll(s));            \
-        cpu_set_arith(c, s ? 0 : F_ZF);                                                   \
+#define SCAN_FNS(N)                                                                      \
+    static inline void bsf##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)                 \
+    {                                                                                    \
+        if (!s) {                                                                        \
+            cpu_set_arith(c, F_ZF | F_PF);                                               \
+            return;                                                                      \
+        }                                                                                \
+        uint##N##_t r = (uint##N##_t)__builtin_ctzll(s);                                 \
+        reg_set(c, &d->i, d->i.reg, N / 8, r);                                           \
+        flags_res##N(c, r, 0, 0, 0);                                                     \
+        flag_clear_zf(c);                                                                \
+    }                                                                                    \
+    static inline void bsr##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)                 \
+    {                                                                                    \
+        if (!s) {                                                                        \
+            cpu_set_arith(c, F_ZF | F_PF);                                               \
+            return;                                                                      \
+        }                                                                                \
+        uint##N##_t r = (uint##N##_t)(63 - __builtin_clzll(s));                          \
+        reg_set(c, &d->i, d->i.reg, N / 8, r);                                           \
+        flags_res##N(c, r, 0, 0, 0);                                                     \
+        flag_clear_zf(c);                                                                \
+    }                                                                                    \
+    static inline void tzcnt##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)               \
+    {                                                                                    \
+        uint##N##_t r = (uint##N##_t)(s ? __builtin_ctzll(s) : N);                       \
+        reg_set(c, &d->i, d->i.reg, N / 8, r);                                           \
+        cpu_set_arith(c, (s == 0 ? F_CF : 0) | (r == 0 ? F_ZF : 0));                     \
+    }                                                                                    \
+    static inline void lzcnt##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)               \
+    {                                                                                    \
+        uint##N##_t r = (uint##N##_t)(s ? __builtin_clzll(s) - (64 - N) : N);            \
+        reg_set(c, &d->i, d->i.reg, N / 8, r);                                           \
+        cpu_set_arith(c, (s == 0 ? F_CF : 0) | (r == 0 ? F_ZF : 0));                     \
+    }                                                                                    \
+    static inline void popcnt##N(cpu_t *c, const dinsn_t *d, uint##N##_t s)              \
+    {                                                                                    \
+        reg_set(c, &d->i, d->i.reg, N / 8, (uint64_t)__builtin_popcountll(s));           \
+        cpu_set_arith(c, s ? 0 : F_ZF);                                                  \
     }
 SCAN_FNS(16)
 SCAN_FNS(32)
@@ -366,105 +366,105 @@ void op_crc32_GdEv(cpu_t *c, const dinsn_t *d)
  * 32-bit (the decoder's osize). Flags the SDM leaves undefined (AF PF, and SF
  * for BEXTR) are 0, as on Intel processors. ---- */
 #define VEX_B(N) ((uint##N##_t)c->gpr[d->i.vex_v])
-#define BY_VSIZE(d, M)                                                                    \
-    do {                                                                                  \
-        if ((d)->i.osize == 8)                                                            \
-            M(64);                                                                        \
-        else                                                                              \
-            M(32);                                                                        \
+#define BY_VSIZE(d, M)                                                                   \
+    do {                                                                                 \
+        if ((d)->i.osize == 8)                                                           \
+            M(64);                                                                       \
+        else                                                                             \
+            M(32);                                                                       \
     } while (0)
 
-#define ANDN(N)                                                                           \
-    do {                                                                                  \
-        uint##N##_t r_ = (uint##N##_t)(~VEX_B(N) & RM_GET(N, c, &d->i));                  \
-        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
-        flags_res##N(c, r_, 0, 0, 0);                                                     \
-        flag_clear_pf(c);                                                                 \
+#define ANDN(N)                                                                          \
+    do {                                                                                 \
+        uint##N##_t r_ = (uint##N##_t)(~VEX_B(N) & RM_GET(N, c, &d->i));                 \
+        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                          \
+        flags_res##N(c, r_, 0, 0, 0);                                                    \
+        flag_clear_pf(c);                                                                \
     } while (0)
 /* BLSI: lowest set bit, CF = source != 0; BLSMSK: mask up to it, BLSR: clear it,
  * CF = source == 0 for both. The destination is VEX.vvvv. */
-#define BLS(N, EXPR, CF)                                                                  \
-    do {                                                                                  \
-        uint##N##_t s = RM_GET(N, c, &d->i), r_ = (uint##N##_t)(EXPR);                    \
-        reg_set(c, &d->i, d->i.vex_v, N / 8, r_);                                         \
-        flags_res##N(c, r_, (CF), 0, 0);                                                  \
-        flag_clear_pf(c);                                                                 \
+#define BLS(N, EXPR, CF)                                                                 \
+    do {                                                                                 \
+        uint##N##_t s = RM_GET(N, c, &d->i), r_ = (uint##N##_t)(EXPR);                   \
+        reg_set(c, &d->i, d->i.vex_v, N / 8, r_);                                        \
+        flags_res##N(c, r_, (CF), 0, 0);                                                 \
+        flag_clear_pf(c);                                                                \
     } while (0)
 #define BLSI(N) BLS(N, (0 - s) & s, s != 0)
 #define BLSMSK(N) BLS(N, (s - 1) ^ s, s == 0)
 #define BLSR(N) BLS(N, (s - 1) & s, s == 0)
 /* BEXTR: start = B[7:0], length = B[15:8]; bits past the operand read as 0. ZF from
  * the result, CF = OF = 0. */
-#define BEXTR(N)                                                                          \
-    do {                                                                                  \
-        uint##N##_t s_ = RM_GET(N, c, &d->i), ctl_ = VEX_B(N);                            \
-        unsigned start_ = ctl_ & 0xff, len_ = (ctl_ >> 8) & 0xff;                         \
-        uint64_t r_ = start_ < N ? (uint64_t)(s_ >> start_) : 0;                          \
-        if (len_ < 64)                                                                    \
-            r_ &= (1ull << len_) - 1;                                                     \
-        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
-        cpu_set_arith(c, r_ == 0 ? F_ZF : 0);                                             \
+#define BEXTR(N)                                                                         \
+    do {                                                                                 \
+        uint##N##_t s_ = RM_GET(N, c, &d->i), ctl_ = VEX_B(N);                           \
+        unsigned start_ = ctl_ & 0xff, len_ = (ctl_ >> 8) & 0xff;                        \
+        uint64_t r_ = start_ < N ? (uint64_t)(s_ >> start_) : 0;                         \
+        if (len_ < 64)                                                                   \
+            r_ &= (1ull << len_) - 1;                                                    \
+        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                          \
+        cpu_set_arith(c, r_ == 0 ? F_ZF : 0);                                            \
     } while (0)
 /* BZHI: clear the bits from index n = B[7:0] up; CF = n > N - 1. */
-#define BZHI(N)                                                                           \
-    do {                                                                                  \
-        uint##N##_t r_ = RM_GET(N, c, &d->i);                                             \
-        unsigned n_ = (unsigned)VEX_B(N) & 0xff;                                          \
-        if (n_ < N)                                                                       \
-            r_ &= (uint##N##_t)(((uint64_t)1 << n_) - 1);                                 \
-        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
-        flags_res##N(c, r_, n_ > N - 1, 0, 0);                                            \
-        flag_clear_pf(c);                                                                 \
+#define BZHI(N)                                                                          \
+    do {                                                                                 \
+        uint##N##_t r_ = RM_GET(N, c, &d->i);                                            \
+        unsigned n_ = (unsigned)VEX_B(N) & 0xff;                                         \
+        if (n_ < N)                                                                      \
+            r_ &= (uint##N##_t)(((uint64_t)1 << n_) - 1);                                \
+        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                          \
+        flags_res##N(c, r_, n_ > N - 1, 0, 0);                                           \
+        flag_clear_pf(c);                                                                \
     } while (0)
 /* PDEP: deposit the low bits of B at the set bits of the mask E; PEXT: gather the
  * bits of B selected by E into the low bits. No flags. */
-#define PDEP(N)                                                                           \
-    do {                                                                                  \
-        uint64_t src_ = VEX_B(N), m_ = RM_GET(N, c, &d->i), r_ = 0;                       \
-        for (uint64_t k_ = 1; m_; m_ &= m_ - 1, k_ <<= 1)                                 \
-            if (src_ & k_)                                                                \
-                r_ |= m_ & (0 - m_);                                                      \
-        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
+#define PDEP(N)                                                                          \
+    do {                                                                                 \
+        uint64_t src_ = VEX_B(N), m_ = RM_GET(N, c, &d->i), r_ = 0;                      \
+        for (uint64_t k_ = 1; m_; m_ &= m_ - 1, k_ <<= 1)                                \
+            if (src_ & k_)                                                               \
+                r_ |= m_ & (0 - m_);                                                     \
+        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                          \
     } while (0)
-#define PEXT(N)                                                                           \
-    do {                                                                                  \
-        uint64_t src_ = VEX_B(N), m_ = RM_GET(N, c, &d->i), r_ = 0;                       \
-        for (uint64_t k_ = 1; m_; m_ &= m_ - 1, k_ <<= 1)                                 \
-            if (src_ & m_ & (0 - m_))                                                     \
-                r_ |= k_;                                                                 \
-        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                           \
+#define PEXT(N)                                                                          \
+    do {                                                                                 \
+        uint64_t src_ = VEX_B(N), m_ = RM_GET(N, c, &d->i), r_ = 0;                      \
+        for (uint64_t k_ = 1; m_; m_ &= m_ - 1, k_ <<= 1)                                \
+            if (src_ & m_ & (0 - m_))                                                    \
+                r_ |= k_;                                                                \
+        reg_set(c, &d->i, d->i.reg, N / 8, r_);                                          \
     } while (0)
 /* MULX: rDX * E unsigned; low half to B, then high half to G (so G wins when they
  * name the same register). No flags. */
-#define MULX(N)                                                                           \
-    do {                                                                                  \
-        unsigned __int128 p_ =                                                            \
-            (unsigned __int128)REG_GET(N, c, &d->i, R_RDX) * RM_GET(N, c, &d->i);         \
-        reg_set(c, &d->i, d->i.vex_v, N / 8, (uint##N##_t)p_);                            \
-        reg_set(c, &d->i, d->i.reg, N / 8, (uint##N##_t)(p_ >> N));                       \
+#define MULX(N)                                                                          \
+    do {                                                                                 \
+        unsigned __int128 p_ =                                                           \
+            (unsigned __int128)REG_GET(N, c, &d->i, R_RDX) * RM_GET(N, c, &d->i);        \
+        reg_set(c, &d->i, d->i.vex_v, N / 8, (uint##N##_t)p_);                           \
+        reg_set(c, &d->i, d->i.reg, N / 8, (uint##N##_t)(p_ >> N));                      \
     } while (0)
 /* RORX by an immediate, SARX/SHLX/SHRX by B: counts masked as for the shifts; no flags. */
-#define RORX(N)                                                                           \
-    do {                                                                                  \
-        uint##N##_t s_ = RM_GET(N, c, &d->i);                                             \
-        unsigned n_ = (unsigned)d->i.imm & (N - 1);                                       \
+#define RORX(N)                                                                          \
+    do {                                                                                 \
+        uint##N##_t s_ = RM_GET(N, c, &d->i);                                            \
+        unsigned n_ = (unsigned)d->i.imm & (N - 1);                                      \
         reg_set(c, &d->i, d->i.reg, N / 8, (uint##N##_t)(s_ >> n_ | s_ << ((N - n_) & (N - 1)))); \
     } while (0)
-#define SHX(N, EXPR)                                                                      \
-    do {                                                                                  \
-        uint##N##_t s = RM_GET(N, c, &d->i);                                              \
-        unsigned n = (unsigned)VEX_B(N) & (N - 1);                                        \
-        reg_set(c, &d->i, d->i.reg, N / 8, (uint##N##_t)(EXPR));                          \
+#define SHX(N, EXPR)                                                                     \
+    do {                                                                                 \
+        uint##N##_t s = RM_GET(N, c, &d->i);                                             \
+        unsigned n = (unsigned)VEX_B(N) & (N - 1);                                       \
+        reg_set(c, &d->i, d->i.reg, N / 8, (uint##N##_t)(EXPR));                         \
     } while (0)
 #define SARX(N) SHX(N, (int##N##_t)s >> n)
 #define SHLX(N) SHX(N, s << n)
 #define SHRX(N) SHX(N, s >> n)
 
-#define BMI_HANDLER(name, feat, M)                                                        \
-    void op_##name(cpu_t *c, const dinsn_t *d)                                            \
-    {                                                                                     \
-        need_feature(c, FEAT_##feat);                                                     \
-        BY_VSIZE(d, M);                                                                   \
+#define BMI_HANDLER(name, feat, M)                                                       \
+    void op_##name(cpu_t *c, const dinsn_t *d)                                           \
+    {                                                                                    \
+        need_feature(c, FEAT_##feat);                                                    \
+        BY_VSIZE(d, M);                                                                  \
     }
 BMI_HANDLER(andn_GyByEy, BMI1, ANDN)
 BMI_HANDLER(blsi_ByEy, BMI1, BLSI)

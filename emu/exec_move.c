@@ -61,27 +61,27 @@ void op_movsxd_GvEd(cpu_t *c, const dinsn_t *d)
 void op_lea_GvM(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, LEA, _); }
 
 /* ---- XCHG (a memory form is an implicitly locked read-modify-write) ---- */
-#define XCHG(N, ...)                                                                         \
-    do {                                                                                  \
-        uint##N##_t g_ = REG_GET(N, c, &d->i, d->i.reg), e_;                              \
-        if (d->i.mod == 3) {                                                              \
-            e_ = REG_GET(N, c, &d->i, d->i.rm);                                           \
-            reg_set(c, &d->i, d->i.rm, N / 8, g_);                                        \
-        } else {                                                                          \
-            uint64_t la_ = rmw_lin(c, &d->i, N / 8);                                      \
-            e_ = lin_read##N(c, la_);                                                     \
-            lin_write##N(c, la_, g_);                                                     \
-        }                                                                                 \
-        reg_set(c, &d->i, d->i.reg, N / 8, e_);                                           \
+#define XCHG(N, ...)                                                                     \
+    do {                                                                                 \
+        uint##N##_t g_ = REG_GET(N, c, &d->i, d->i.reg), e_;                             \
+        if (d->i.mod == 3) {                                                             \
+            e_ = REG_GET(N, c, &d->i, d->i.rm);                                          \
+            reg_set(c, &d->i, d->i.rm, N / 8, g_);                                       \
+        } else {                                                                         \
+            uint64_t la_ = rmw_lin(c, &d->i, N / 8);                                     \
+            e_ = lin_read##N(c, la_);                                                    \
+            lin_write##N(c, la_, g_);                                                    \
+        }                                                                                \
+        reg_set(c, &d->i, d->i.reg, N / 8, e_);                                          \
     } while (0)
 void op_xchg_EbGb(cpu_t *c, const dinsn_t *d) { XCHG(8, _); }
 void op_xchg_EvGv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, XCHG, _); }
 /* 91-97 (and 90 with REX.B): register reg with rAX. */
-#define XCHG_AX(N, ...)                                                                      \
-    do {                                                                                  \
-        uint##N##_t a_ = REG_GET(N, c, &d->i, R_RAX);                                     \
-        reg_set(c, &d->i, R_RAX, N / 8, REG_GET(N, c, &d->i, d->i.reg));                  \
-        reg_set(c, &d->i, d->i.reg, N / 8, a_);                                           \
+#define XCHG_AX(N, ...)                                                                  \
+    do {                                                                                 \
+        uint##N##_t a_ = REG_GET(N, c, &d->i, R_RAX);                                    \
+        reg_set(c, &d->i, R_RAX, N / 8, REG_GET(N, c, &d->i, d->i.reg));                 \
+        reg_set(c, &d->i, d->i.reg, N / 8, a_);                                          \
     } while (0)
 void op_xchg_ZvrAX(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, XCHG_AX, _); }
 
@@ -90,45 +90,45 @@ void op_xchg_ZvrAX(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, XCHG_AX, _); }
  * A memory destination receives a write cycle either way (its own value back);
  * a register destination that is not written keeps its upper 32 bits, as on
  * Intel processors (checked against the host in test_flags.c). ---- */
-#define CMPXCHG(N, ...)                                                                      \
-    do {                                                                                  \
+#define CMPXCHG(N, ...)                                                                  \
+    do {                                                                                 \
         uint##N##_t acc_ = REG_GET(N, c, &d->i, R_RAX), src_ = REG_GET(N, c, &d->i, d->i.reg), dst_; \
-        uint64_t la_ = 0;                                                                 \
-        if (d->i.mod == 3) {                                                              \
-            dst_ = REG_GET(N, c, &d->i, d->i.rm);                                         \
-        } else {                                                                          \
-            la_ = rmw_lin(c, &d->i, N / 8);                                               \
-            dst_ = lin_read##N(c, la_);                                                   \
-        }                                                                                 \
-        flags_sub##N(c, acc_, dst_, (uint##N##_t)(acc_ - dst_));                          \
-        if (d->i.mod != 3)                                                                \
-            lin_write##N(c, la_, acc_ == dst_ ? src_ : dst_);                             \
-        else if (acc_ == dst_)                                                            \
-            reg_set(c, &d->i, d->i.rm, N / 8, src_);                                      \
-        if (acc_ != dst_)                                                                 \
-            reg_set(c, &d->i, R_RAX, N / 8, dst_);                                        \
+        uint64_t la_ = 0;                                                                \
+        if (d->i.mod == 3) {                                                             \
+            dst_ = REG_GET(N, c, &d->i, d->i.rm);                                        \
+        } else {                                                                         \
+            la_ = rmw_lin(c, &d->i, N / 8);                                              \
+            dst_ = lin_read##N(c, la_);                                                  \
+        }                                                                                \
+        flags_sub##N(c, acc_, dst_, (uint##N##_t)(acc_ - dst_));                         \
+        if (d->i.mod != 3)                                                               \
+            lin_write##N(c, la_, acc_ == dst_ ? src_ : dst_);                            \
+        else if (acc_ == dst_)                                                           \
+            reg_set(c, &d->i, d->i.rm, N / 8, src_);                                     \
+        if (acc_ != dst_)                                                                \
+            reg_set(c, &d->i, R_RAX, N / 8, dst_);                                       \
     } while (0)
 void op_cmpxchg_EbGb(cpu_t *c, const dinsn_t *d) { CMPXCHG(8, _); }
 void op_cmpxchg_EvGv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CMPXCHG, _); }
 
 /* ---- XADD: source := destination, destination := sum (in that order, so with
  * the same register for both the sum wins). ---- */
-#define XADD(N, ...)                                                                         \
-    do {                                                                                  \
-        uint##N##_t src_ = REG_GET(N, c, &d->i, d->i.reg), dst_, sum_;                    \
-        if (d->i.mod == 3) {                                                              \
-            dst_ = REG_GET(N, c, &d->i, d->i.rm);                                         \
-            sum_ = (uint##N##_t)(dst_ + src_);                                            \
-            reg_set(c, &d->i, d->i.reg, N / 8, dst_);                                     \
-            reg_set(c, &d->i, d->i.rm, N / 8, sum_);                                      \
-        } else {                                                                          \
-            uint64_t la_ = rmw_lin(c, &d->i, N / 8);                                      \
-            dst_ = lin_read##N(c, la_);                                                   \
-            sum_ = (uint##N##_t)(dst_ + src_);                                            \
-            lin_write##N(c, la_, sum_);                                                   \
-            reg_set(c, &d->i, d->i.reg, N / 8, dst_);                                     \
-        }                                                                                 \
-        flags_add##N(c, dst_, src_, sum_);                                                \
+#define XADD(N, ...)                                                                     \
+    do {                                                                                 \
+        uint##N##_t src_ = REG_GET(N, c, &d->i, d->i.reg), dst_, sum_;                   \
+        if (d->i.mod == 3) {                                                             \
+            dst_ = REG_GET(N, c, &d->i, d->i.rm);                                        \
+            sum_ = (uint##N##_t)(dst_ + src_);                                           \
+            reg_set(c, &d->i, d->i.reg, N / 8, dst_);                                    \
+            reg_set(c, &d->i, d->i.rm, N / 8, sum_);                                     \
+        } else {                                                                         \
+            uint64_t la_ = rmw_lin(c, &d->i, N / 8);                                     \
+            dst_ = lin_read##N(c, la_);                                                  \
+            sum_ = (uint##N##_t)(dst_ + src_);                                           \
+            lin_write##N(c, la_, sum_);                                                  \
+            reg_set(c, &d->i, d->i.reg, N / 8, dst_);                                    \
+        }                                                                                \
+        flags_add##N(c, dst_, src_, sum_);                                               \
     } while (0)
 void op_xadd_EbGb(cpu_t *c, const dinsn_t *d) { XADD(8, _); }
 void op_xadd_EvGv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, XADD, _); }
@@ -185,15 +185,15 @@ void op_cwd(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CWD, _); }
  * 32-bit destination is zero-extended even when the condition is false.
  * CPUID.1:EDX.CMOV is not checked: every model has it, and CMOVcc is too hot to
  * pay for the test. ---- */
-#define CMOV(N, cc)                                                                       \
-    do {                                                                                  \
-        uint##N##_t s_ = RM_GET(N, c, &d->i);                                             \
-        if (cpu_cond(c, cc))                                                              \
-            reg_set(c, &d->i, d->i.reg, N / 8, s_);                                       \
-        else if (N == 32)                                                                 \
-            c->gpr[d->i.reg] = (uint32_t)c->gpr[d->i.reg];                                \
+#define CMOV(N, cc)                                                                      \
+    do {                                                                                 \
+        uint##N##_t s_ = RM_GET(N, c, &d->i);                                            \
+        if (cpu_cond(c, cc))                                                             \
+            reg_set(c, &d->i, d->i.reg, N / 8, s_);                                      \
+        else if (N == 32)                                                                \
+            c->gpr[d->i.reg] = (uint32_t)c->gpr[d->i.reg];                               \
     } while (0)
-#define CC_HANDLERS(cc)                                                                   \
+#define CC_HANDLERS(cc)                                                                  \
     void op_cmov##cc(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, CMOV, 0x##cc); }          \
     void op_set##cc(cpu_t *c, const dinsn_t *d) { rm_write(c, &d->i, 1, cpu_cond(c, 0x##cc)); }
 CC_HANDLERS(0) CC_HANDLERS(1) CC_HANDLERS(2) CC_HANDLERS(3)

@@ -127,52 +127,52 @@ static inline bool cpu_cond(const cpu_t *c, int cc)
  *   add: (a & b) | ((a | b) & ~r)      sub: (~a & b) | (~(a ^ b) & r)
  * They hold for any carry-in, so ADC/SBB use them too. Operands are widened
  * zero-extended, so the vector has no bits above N-1. */
-#define LF_STORE(c, N, r, co)                                                           \
-    do {                                                                                \
-        (c)->lf_res = (uint64_t)(int64_t)(int##N##_t)(r);                               \
-        (c)->lf_aux = ((co) & LF_AF) | (((co) >> (N - 2)) << LF_PO_BIT);                \
+#define LF_STORE(c, N, r, co)                                                            \
+    do {                                                                                 \
+        (c)->lf_res = (uint64_t)(int64_t)(int##N##_t)(r);                                \
+        (c)->lf_aux = ((co) & LF_AF) | (((co) >> (N - 2)) << LF_PO_BIT);                 \
     } while (0)
 
-#define LF_SIZE(N)                                                                      \
+#define LF_SIZE(N)                                                                       \
     static inline void flags_add##N(cpu_t *c, uint##N##_t a, uint##N##_t b, uint##N##_t r) \
-    {                                                                                   \
-        uint64_t co = ((uint64_t)a & b) | (((uint64_t)a | b) & ~(uint64_t)r);           \
-        LF_STORE(c, N, r, co);                                                          \
-    }                                                                                   \
+    {                                                                                    \
+        uint64_t co = ((uint64_t)a & b) | (((uint64_t)a | b) & ~(uint64_t)r);            \
+        LF_STORE(c, N, r, co);                                                           \
+    }                                                                                    \
     static inline void flags_sub##N(cpu_t *c, uint##N##_t a, uint##N##_t b, uint##N##_t r) \
-    {                                                                                   \
-        uint64_t co = (~(uint64_t)a & b) | (~((uint64_t)a ^ b) & (uint64_t)r);          \
-        LF_STORE(c, N, r, co);                                                          \
-    }                                                                                   \
-    /* AND/OR/XOR/TEST: CF = OF = 0, AF 0 (the SDM leaves it undefined). */             \
-    static inline void flags_logic##N(cpu_t *c, uint##N##_t r)                          \
-    {                                                                                   \
-        c->lf_res = (uint64_t)(int64_t)(int##N##_t)r;                                   \
-        c->lf_aux = 0;                                                                  \
-    }                                                                                   \
-    /* INC/DEC: as add/sub of 1, but CF keeps its value. */                             \
-    static inline void flags_inc##N(cpu_t *c, uint##N##_t a, uint##N##_t r)             \
-    {                                                                                   \
-        uint64_t co = (uint64_t)a & ~(uint64_t)r; /* the add vector with b = 1 */ \
-        uint64_t cf = c->lf_aux >> LF_CF_BIT;                                           \
-        uint64_t of = ((co >> (N - 1)) ^ (co >> (N - 2))) & 1;                          \
-        c->lf_res = (uint64_t)(int64_t)(int##N##_t)r;                                   \
-        c->lf_aux = (co & LF_AF) | cf << LF_CF_BIT | (cf ^ of) << LF_PO_BIT;            \
-    }                                                                                   \
-    static inline void flags_dec##N(cpu_t *c, uint##N##_t a, uint##N##_t r)             \
-    {                                                                                   \
-        uint64_t co = ~(uint64_t)a & (uint64_t)r; /* the sub vector with b = 1 */ \
-        uint64_t cf = c->lf_aux >> LF_CF_BIT;                                           \
-        uint64_t of = ((co >> (N - 1)) ^ (co >> (N - 2))) & 1;                          \
-        c->lf_res = (uint64_t)(int64_t)(int##N##_t)r;                                   \
-        c->lf_aux = (co & LF_AF) | cf << LF_CF_BIT | (cf ^ of) << LF_PO_BIT;            \
-    }                                                                                   \
-    /* Explicit form: SF ZF PF from r, CF OF AF as given (shifts, MUL, BSF, ...). */    \
+    {                                                                                    \
+        uint64_t co = (~(uint64_t)a & b) | (~((uint64_t)a ^ b) & (uint64_t)r);           \
+        LF_STORE(c, N, r, co);                                                           \
+    }                                                                                    \
+    /* AND/OR/XOR/TEST: CF = OF = 0, AF 0 (the SDM leaves it undefined). */              \
+    static inline void flags_logic##N(cpu_t *c, uint##N##_t r)                           \
+    {                                                                                    \
+        c->lf_res = (uint64_t)(int64_t)(int##N##_t)r;                                    \
+        c->lf_aux = 0;                                                                   \
+    }                                                                                    \
+    /* INC/DEC: as add/sub of 1, but CF keeps its value. */                              \
+    static inline void flags_inc##N(cpu_t *c, uint##N##_t a, uint##N##_t r)              \
+    {                                                                                    \
+        uint64_t co = (uint64_t)a & ~(uint64_t)r; /* the add vector with b = 1 */        \
+        uint64_t cf = c->lf_aux >> LF_CF_BIT;                                            \
+        uint64_t of = ((co >> (N - 1)) ^ (co >> (N - 2))) & 1;                           \
+        c->lf_res = (uint64_t)(int64_t)(int##N##_t)r;                                    \
+        c->lf_aux = (co & LF_AF) | cf << LF_CF_BIT | (cf ^ of) << LF_PO_BIT;             \
+    }                                                                                    \
+    static inline void flags_dec##N(cpu_t *c, uint##N##_t a, uint##N##_t r)              \
+    {                                                                                    \
+        uint64_t co = ~(uint64_t)a & (uint64_t)r; /* the sub vector with b = 1 */        \
+        uint64_t cf = c->lf_aux >> LF_CF_BIT;                                            \
+        uint64_t of = ((co >> (N - 1)) ^ (co >> (N - 2))) & 1;                           \
+        c->lf_res = (uint64_t)(int64_t)(int##N##_t)r;                                    \
+        c->lf_aux = (co & LF_AF) | cf << LF_CF_BIT | (cf ^ of) << LF_PO_BIT;             \
+    }                                                                                    \
+    /* Explicit form: SF ZF PF from r, CF OF AF as given (shifts, MUL, BSF, ...). */     \
     static inline void flags_res##N(cpu_t *c, uint##N##_t r, unsigned cf, unsigned of, unsigned af) \
-    {                                                                                   \
-        c->lf_res = (uint64_t)(int64_t)(int##N##_t)r;                                   \
-        c->lf_aux = (uint64_t)cf << LF_CF_BIT | (uint64_t)(cf ^ of) << LF_PO_BIT |      \
-                    (uint64_t)af << LF_AF_BIT;                                          \
+    {                                                                                    \
+        c->lf_res = (uint64_t)(int64_t)(int##N##_t)r;                                    \
+        c->lf_aux = (uint64_t)cf << LF_CF_BIT | (uint64_t)(cf ^ of) << LF_PO_BIT |       \
+                    (uint64_t)af << LF_AF_BIT;                                           \
     }
 LF_SIZE(8)
 LF_SIZE(16)
