@@ -742,6 +742,59 @@ static void test_model_features(void **state)
     assert_int_equal(exec1(op_ptest_vx, &d), -1);
 }
 
+/* ---- MMX forms against the host (8-byte lanes, the x87 aliasing) ---- */
+typedef int v2si_mmx __attribute__((vector_size(8)));
+#define NATIVE_MMX(name, text)                                                          \
+    static uint64_t name(uint64_t a, uint64_t b)                                        \
+    {                                                                                   \
+        v2si_mmx va, vb;                                                                \
+        memcpy(&va, &a, 8);                                                             \
+        memcpy(&vb, &b, 8);                                                             \
+        __asm__ volatile(text "\n\t" : [a] "+y"(va) : [b] "y"(vb));                    \
+        __asm__ volatile("emms");                                                       \
+        memcpy(&a, &va, 8);                                                             \
+        return a;                                                                       \
+    }
+NATIVE_MMX(m_paddusb, "paddusb %[b], %[a]")
+NATIVE_MMX(m_pmulhw, "pmulhw %[b], %[a]")
+NATIVE_MMX(m_packsswb, "packsswb %[b], %[a]")
+NATIVE_MMX(m_punpckhwd, "punpckhwd %[b], %[a]")
+NATIVE_MMX(m_psadbw, "psadbw %[b], %[a]")
+NATIVE_MMX(m_pshufb, "pshufb %[b], %[a]")
+NATIVE_MMX(m_phaddsw, "phaddsw %[b], %[a]")
+NATIVE_MMX(m_palignr3, "palignr $3, %[b], %[a]")
+NATIVE_MMX(m_pshufw, "pshufw $0x4b, %[b], %[a]")
+NATIVE_MMX(m_psrad, "psrad %[b], %[a]")
+
+static void test_mmx_vs_host(void **state)
+{
+    struct { insn_fn fn; uint64_t (*nat)(uint64_t, uint64_t); unsigned imm; } t[] = {
+        { op_paddusb_pq, m_paddusb, 0 }, { op_pmulhw_pq, m_pmulhw, 0 }, { op_packsswb_pq, m_packsswb, 0 },
+        { op_punpckhwd_pq, m_punpckhwd, 0 }, { op_psadbw_pq, m_psadbw, 0 }, { op_pshufb_pq, m_pshufb, 0 },
+        { op_phaddsw_pq, m_phaddsw, 0 }, { op_palignr_pq, m_palignr3, 3 }, { op_pshufw, m_pshufw, 0x4b },
+    };
+    for (unsigned k = 0; k < sizeof t / sizeof t[0]; k++)
+        for (int it = 0; it < 300; it++) {
+            xmm_t a, b;
+            rnd_int(&a);
+            rnd_int(&b);
+            c->fpu.st[5].sig = a.q[0];
+            c->fpu.st[2].sig = b.q[0];
+            dinsn_t d = rr(5, 2, t[k].imm);
+            assert_int_equal(exec1(t[k].fn, &d), -1);
+            assert_int_equal(c->fpu.st[5].sig, t[k].nat(a.q[0], b.q[0]));
+            assert_int_equal(c->fpu.st[2].sig, b.q[0]);
+        }
+    for (uint64_t cnt = 0; cnt < 40; cnt += 3) {
+        uint64_t a = rnd();
+        c->fpu.st[1].sig = a;
+        c->fpu.st[0].sig = cnt;
+        dinsn_t d = rr(1, 0, 0);
+        assert_int_equal(exec1(op_psrad_pq, &d), -1);
+        assert_int_equal(c->fpu.st[1].sig, m_psrad(a, cnt));
+    }
+}
+
 /* ---- decoded encodings: decoder row -> handler binding -> semantics ---- */
 extern const insn_fn insn_handlers[XI_COUNT];
 
@@ -820,6 +873,7 @@ int main(void)
         cmocka_unit_test_setup(test_scalar_moves, per_test),
         cmocka_unit_test_setup(test_decoded_forms, per_test),
         cmocka_unit_test_setup(test_model_features, per_test),
+        cmocka_unit_test_setup(test_mmx_vs_host, per_test),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
