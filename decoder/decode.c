@@ -163,11 +163,11 @@ enum { P_ANY = 0, P_NP = 1, P_66 = 2, P_F3 = 3, P_F2 = 4, P_VEX = 8 };
 #define MAP_0F38 X86_MAP_0F38
 #define MAP_0F3A X86_MAP_0F3A
 
-/* Row flags. */
+/* Row flags (decode.h). */
 enum {
-    F_I64 = 1 << 0, F_O64 = 1 << 1, F_D64 = 1 << 2, F_F64 = 1 << 3, F_LOCK = 1 << 4,
-    F_BYTE = 1 << 5, F_END = 1 << 6, F_VNDS = 1 << 7, F_VNV = 1 << 8, F_VL0 = 1 << 9,
-    F_VL1 = 1 << 10, F_VW0 = 1 << 11, F_VW1 = 1 << 12,
+    F_I64 = X86_F_I64, F_O64 = X86_F_O64, F_D64 = X86_F_D64, F_F64 = X86_F_F64, F_LOCK = X86_F_LOCK,
+    F_BYTE = X86_F_BYTE, F_END = X86_F_END, F_VNDS = X86_F_VNDS, F_VNV = X86_F_VNV, F_VL0 = X86_F_VL0,
+    F_VL1 = X86_F_VL1, F_VW0 = X86_F_VW0, F_VW1 = X86_F_VW1, F_COND = X86_F_COND,
 };
 
 struct row {
@@ -185,6 +185,7 @@ static const struct row rows[XI_COUNT] = {
 #define LOCK F_LOCK
 #define BYTE F_BYTE
 #define END F_END
+#define COND F_COND
 #define VNDS F_VNDS
 #define VNV F_VNV
 #define VL0 F_VL0
@@ -209,6 +210,7 @@ static const struct row rows[XI_COUNT] = {
 #undef LOCK
 #undef BYTE
 #undef END
+#undef COND
 #undef VNDS
 #undef VNV
 #undef VL0
@@ -653,4 +655,9 @@ int x86_decode(x86_insn *out, const uint8_t *buf, size_t avail, enum x86_mode mo
     d.len = (uint8_t)p;
     *out = d;
     return (int)p;
+}
+
+uint32_t x86_insn_flags(unsigned id)
+{
+    return id < XI_COUNT ? rows[id].flags : 0;
 }

@@ -81,6 +81,15 @@ enum {
 };
 int x86_decode(x86_insn *out, const uint8_t *buf, size_t avail, enum x86_mode mode);
 
+/* Row flags: the flags column of opcodes.def. */
+enum {
+    X86_F_I64 = 1 << 0, X86_F_O64 = 1 << 1, X86_F_D64 = 1 << 2, X86_F_F64 = 1 << 3, X86_F_LOCK = 1 << 4,
+    X86_F_BYTE = 1 << 5, X86_F_END = 1 << 6, X86_F_VNDS = 1 << 7, X86_F_VNV = 1 << 8, X86_F_VL0 = 1 << 9,
+    X86_F_VL1 = 1 << 10, X86_F_VW0 = 1 << 11, X86_F_VW1 = 1 << 12,
+    X86_F_COND = 1 << 13, /* conditional branch: ends a decoded block only when taken */
+};
+uint32_t x86_insn_flags(unsigned id);
+
 /* The row's mnemonic in lower case as the SDM spells it ("add", "cmpxchg16b"). */
 const char *x86_insn_name(unsigned id);
 

@@ -3,7 +3,10 @@
 
 #include <string.h>
 
+#include "emu/cpumodel.h"
+#include "emu/flags.h"
 #include "emu/machine.h"
+#include "emu/msr.h"
 
 void cpu_update_mode(cpu_t *c)
 {
@@ -33,11 +36,9 @@ void cpu_update_mode(cpu_t *c)
 void cpu_reset(cpu_t *c)
 {
     memset(c->gpr, 0, sizeof c->gpr);
-    c->gpr[R_RDX] = 0x600; /* family/model/stepping signature; the model table refines it */
+    c->gpr[R_RDX] = model_signature(c->model); /* family/model/stepping, as CPUID.1:EAX */
     c->rip = 0xfff0;
-    c->lf_res = 0;
-    c->lf_aux = 0;
-    c->rflags = 0x2;
+    cpu_set_rflags(c, 0x2); /* through the lazy-flags layer: all arithmetic flags clear */
     for (int s = 0; s < S_COUNT; s++)
         c->seg[s] = (seg_t){ .base = 0, .limit = 0xffff, .ar = AR_P | AR_S | 3, .sel = 0 };
     c->seg[S_CS] = (seg_t){ .base = 0xffff0000, .limit = 0xffff, .ar = AR_P | AR_S | 0xb, .sel = 0xf000 };
@@ -51,8 +52,6 @@ void cpu_reset(cpu_t *c)
     memset(c->dr, 0, sizeof c->dr);
     c->dr[6] = 0xffff0ff0;
     c->dr[7] = 0x400;
-    c->msr_pat = 0x0007040600070406ull;
-    c->msr_apic_base = 0xfee00000ull | (1u << 11) | (c->index == 0 ? 1u << 8 : 0);
     memset(&c->fpu, 0, sizeof c->fpu);
     c->fpu.fcw = 0x40;
     c->fpu.ftw = 0; /* abridged tag word: all registers empty */
@@ -64,6 +63,7 @@ void cpu_reset(cpu_t *c)
     c->rdrand_state = 0x853c49e6748fea9bull ^ (uint64_t)c->index;
     memset(c->tlb_sup, 0xff, sizeof c->tlb_sup);
     memset(c->tlb_user, 0xff, sizeof c->tlb_user);
+    msr_reset(c);
     cpu_update_mode(c);
 }
 

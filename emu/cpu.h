@@ -132,6 +132,7 @@ enum {
     STOP_EXIT     = 1u << 4, /* the machine is finished (debug exit, shutdown, cycle limit) */
     STOP_MONITOR  = 1u << 5, /* the monitor asked for control */
     STOP_YIELD    = 1u << 6, /* a handler left RIP at itself to be re-run (long REP string ops) */
+    STOP_BRANCH   = 1u << 7, /* a conditional branch was taken: the rest of the block is not on the path */
 };
 
 /* Decoder mode bits folded into the decoded-block cache key (with CR0.PE etc.). */

@@ -68,10 +68,6 @@ void dinsn_bind(dinsn_t *d, const x86_insn *i)
     d->lat = lat_cycles[insn_lat[i->id]] + (has_mem_operand(i) ? 1 : 0);
 }
 
-/* Does this instruction end a block? Control transfers and state changes the
- * next fetch depends on (rows flagged END in decoder/opcodes.def). */
-extern const uint8_t insn_ends_block[XI_COUNT];
-
 void op_decode_fault(cpu_t *c, const dinsn_t *d);
 
 dblock_t *dcache_fill(struct dcache *dc, machine_t *m, uint64_t pa, uint32_t key, const uint8_t *code,
@@ -106,7 +102,9 @@ dblock_t *dcache_fill(struct dcache *dc, machine_t *m, uint64_t pa, uint32_t key
         dinsn_bind(d, &i);
         b->n++;
         off += (unsigned)len;
-        if (insn_ends_block[i.id])
+        /* Control transfers and state changes the next fetch depends on end
+         * the block; a conditional branch does only when taken (STOP_BRANCH). */
+        if (x86_insn_flags(i.id) & X86_F_END)
             break;
     }
     dc->pool_used += b->n;

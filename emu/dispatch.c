@@ -1,7 +1,6 @@
 /* dispatch.c - the tables the decoded-block cache binds instructions with:
- * handler and latency class per decoder form (emu/handlers.def), whether a form
- * ends a block (the END flag of decoder/opcodes.def), and cycles per latency
- * class (emu/latency.def). */
+ * handler and latency class per decoder form (emu/handlers.def) and cycles per
+ * latency class (emu/latency.def). */
 #include "emu/exec.h"
 
 const uint8_t lat_cycles[LAT_COUNT] = {
@@ -20,15 +19,6 @@ const uint8_t insn_lat[XI_COUNT] = {
 #define H(id, fn, lat) [XI_##id] = LAT_##lat,
 #include "emu/handlers.def"
 #undef H
-};
-
-/* Only END matters here; the other row flags are the decoder's business. */
-enum { I64 = 0, O64 = 0, D64 = 0, F64 = 0, LOCK = 0, BYTE = 0, NF = 0, VNDS = 0, VNV = 0, VL0 = 0,
-       VL1 = 0, VW0 = 0, VW1 = 0, END = 1 };
-const uint8_t insn_ends_block[XI_COUNT] = {
-#define X(id, map, opc, sel, pfx, o1, o2, o3, flags) [XI_##id] = (flags) & END,
-#include "decoder/opcodes.def"
-#undef X
 };
 
 void op_ud(cpu_t *c, const dinsn_t *d)

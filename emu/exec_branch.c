@@ -88,13 +88,21 @@ static inline void ret_near(cpu_t *c, const dinsn_t *d, uint64_t extra)
 void op_ret(cpu_t *c, const dinsn_t *d) { ret_near(c, d, 0); }
 void op_ret_iw(cpu_t *c, const dinsn_t *d) { ret_near(c, d, d->i.imm & 0xffff); }
 
+/* A taken conditional branch: decoded blocks go on past conditional branches,
+ * so the run loop must leave the block here (STOP_BRANCH). */
+static inline void take_branch(cpu_t *c, const dinsn_t *d)
+{
+    c->rip = branch_target(c, d, c->rip + d->i.imm);
+    c->stop |= STOP_BRANCH;
+}
+
 /* Jcc: one handler per condition so cpu_cond() folds to a few shifts.
  * The rows of 70+cc (Jb) and 0F 80+cc (Jz) share them. */
 #define JCC(cc, name)                                                      \
     void op_j##name(cpu_t *c, const dinsn_t *d)                            \
     {                                                                      \
         if (cpu_cond(c, cc))                                               \
-            c->rip = branch_target(c, d, c->rip + d->i.imm);               \
+            take_branch(c, d);                                             \
     }
 JCC(0x0, o)
 JCC(0x1, no)
@@ -133,7 +141,7 @@ static inline void loop_common(cpu_t *c, const dinsn_t *d, int cond)
     uint64_t n = (c->gpr[R_RCX] - 1) & size_mask(as);
     bool take = n != 0 && (cond == 0 || (cond == 1 ? flag_zf(c) : !flag_zf(c)));
     if (take)
-        c->rip = branch_target(c, d, c->rip + d->i.imm);
+        take_branch(c, d);
     count_set(c, as, n);
 }
 void op_loop(cpu_t *c, const dinsn_t *d) { loop_common(c, d, 0); }
@@ -143,5 +151,5 @@ void op_loopne(cpu_t *c, const dinsn_t *d) { loop_common(c, d, 2); }
 void op_jrcxz(cpu_t *c, const dinsn_t *d)
 {
     if ((c->gpr[R_RCX] & size_mask(d->i.asize)) == 0)
-        c->rip = branch_target(c, d, c->rip + d->i.imm);
+        take_branch(c, d);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "emu/cpumodel.h"
 #include "emu/dcache.h"
 
 /* What a read of size bytes from nothing returns: the bus floats high. */
@@ -26,6 +27,8 @@ machine_t *machine_new(uint64_t ram_size, const struct cpu_model *model, int ncp
 {
     if (ram_size < (1u << 20) || ncpus < 1 || ncpus > MAX_CPUS)
         return NULL;
+    if (!model)
+        model = cpu_model_default();
     machine_t *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;

@@ -85,6 +85,8 @@ typedef struct machine {
     void *intr_opaque;
 } machine_t;
 
+/* A machine with ram_size bytes of RAM and ncpus vCPUs of the given model
+ * (NULL: the default model), or NULL if the request is impossible. */
 machine_t *machine_new(uint64_t ram_size, const struct cpu_model *model, int ncpus);
 void machine_free(machine_t *m);
 

@@ -118,7 +118,9 @@ static inline void run_block(cpu_t *c, bool single)
     do {
         exec_one(c, d);
     } while (++d < end && !c->stop);
-    c->insn_count += (uint64_t)(d - b->insns);
+    /* a REP string instruction that yielded has not retired yet */
+    c->insn_count += (uint64_t)(d - b->insns) - ((c->stop & STOP_YIELD) != 0);
+    c->stop &= ~STOP_BRANCH;
     c->blk = NULL;
 }
 

@@ -477,6 +477,7 @@ static const struct trow trows[XI_COUNT] = {
 #define LOCK TF_OTHER
 #define BYTE TF_OTHER
 #define END TF_OTHER
+#define COND TF_OTHER
 #define VL0 TF_OTHER
 #define VW0 TF_OTHER
 #define X(id, map_, opc_, sel_, pfx_, o1, o2, o3, flags_)                                          \
@@ -513,6 +514,7 @@ static const struct trow trows[XI_COUNT] = {
 #undef LOCK
 #undef BYTE
 #undef END
+#undef COND
 #undef VL0
 #undef VW0
 };
