@@ -795,6 +795,56 @@ static void test_mmx_vs_host(void **state)
     }
 }
 
+/* Element insert/extract, variable blends and MASKMOVDQU. */
+static void test_insert_extract_blend(void **state)
+{
+    xmm_t a = { .q = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull } };
+    c->fpu.xmm[3] = a;
+    dinsn_t d = rr(3, R_RBX, 13);
+    c->gpr[R_RBX] = ~0ull;
+    assert_int_equal(exec1(op_pextrb, &d), -1); /* PEXTRB ebx, xmm3, 13: zero-extended */
+    assert_int_equal(c->gpr[R_RBX], 13);
+    d.i.imm = 1;
+    d.i.rex = 0x48;
+    assert_int_equal(exec1(op_pextrd, &d), -1); /* PEXTRQ rbx, xmm3, 1 */
+    assert_int_equal(c->gpr[R_RBX], a.q[1]);
+    c->gpr[R_RBX] = 0xaabbccdd11223344ull;
+    d.i.imm = 0;
+    assert_int_equal(exec1(op_pinsrd, &d), -1); /* PINSRQ xmm3, rbx, 0 */
+    assert_int_equal(c->fpu.xmm[3].q[0], 0xaabbccdd11223344ull);
+    d.i.rex = 0;
+    d.i.imm = 7;
+    assert_int_equal(exec1(op_pinsrw_vdq, &d), -1); /* PINSRW xmm3, ebx, 7 */
+    assert_int_equal(c->fpu.xmm[3].w[7], 0x3344);
+    dinsn_t e = rr(3, R_RCX, 2); /* EXTRACTPS ecx, xmm3, 2: r/m is the destination */
+    assert_int_equal(exec1(op_extractps, &e), -1);
+    assert_int_equal(c->gpr[R_RCX], c->fpu.xmm[3].d[2]);
+    /* BLENDVPS: XMM0's sign bits pick the source lanes */
+    xmm_t x = { .d = { 1, 2, 3, 4 } }, y = { .d = { 5, 6, 7, 8 } };
+    c->fpu.xmm[0] = (xmm_t){ .d = { 0x80000000u, 0, 0xffffffffu, 0x7fffffffu } };
+    c->fpu.xmm[1] = x;
+    c->fpu.xmm[2] = y;
+    dinsn_t b = rr(1, 2, 0);
+    assert_int_equal(exec1(op_blendvps, &b), -1);
+    assert_int_equal(c->fpu.xmm[1].d[0], 5);
+    assert_int_equal(c->fpu.xmm[1].d[1], 2);
+    assert_int_equal(c->fpu.xmm[1].d[2], 7);
+    assert_int_equal(c->fpu.xmm[1].d[3], 4);
+    /* MASKMOVDQU: only bytes whose mask byte has bit 7 set reach DS:RDI */
+    memset(m->ram + BUF, 0x11, 16);
+    c->gpr[R_RDI] = BUF;
+    c->fpu.xmm[4] = a;
+    c->fpu.xmm[5] = (xmm_t){ .q = { 0x80000000000000ffull, 0x0080000000000000ull } };
+    dinsn_t mm = rr(4, 5, 0);
+    assert_int_equal(exec1(op_maskmovdqu, &mm), -1);
+    uint8_t want[16];
+    memset(want, 0x11, 16);
+    want[0] = 0x00;
+    want[7] = 0x07;
+    want[14] = 0x0e;
+    assert_memory_equal(m->ram + BUF, want, 16);
+}
+
 /* ---- decoded encodings: decoder row -> handler binding -> semantics ---- */
 extern const insn_fn insn_handlers[XI_COUNT];
 
@@ -874,6 +924,7 @@ int main(void)
         cmocka_unit_test_setup(test_decoded_forms, per_test),
         cmocka_unit_test_setup(test_model_features, per_test),
         cmocka_unit_test_setup(test_mmx_vs_host, per_test),
+        cmocka_unit_test_setup(test_insert_extract_blend, per_test),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
