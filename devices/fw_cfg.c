@@ -108,7 +108,13 @@ bool fw_cfg_add_file(fw_cfg_t *f, const char *name, const void *data, size_t len
     memmove(&files[at + 1], &files[at], (size_t)(f->nfiles - at) * sizeof *files);
     files[at] = nf;
     f->nfiles++;
-    return rebuild_dir(f);
+    if (rebuild_dir(f))
+        return true;
+    /* no memory for the new directory: take the file back out */
+    free(nf.item.data);
+    f->nfiles--;
+    memmove(&files[at], &files[at + 1], (size_t)(f->nfiles - at) * sizeof *files);
+    return false;
 }
 
 static const fw_cfg_item_t *selected(const fw_cfg_t *f)

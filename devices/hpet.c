@@ -117,6 +117,12 @@ static uint64_t next_match(const hpet_t *h, int i, uint64_t from)
     return d;
 }
 
+static void drive(hpet_t *h, int line, bool level)
+{
+    if (h->irq)
+        h->irq(h->irq_opaque, line, level);
+}
+
 /* Drive every line to its level: high while a level-triggered, enabled timer
  * routed there has its status bit set. */
 static void update_lines(hpet_t *h)
@@ -131,7 +137,7 @@ static void update_lines(hpet_t *h)
     h->lines = want;
     for (int l = 0; l < 32; l++)
         if (diff >> l & 1)
-            h->irq(h->irq_opaque, l, want >> l & 1);
+            drive(h, l, want >> l & 1);
 }
 
 static void timer_fired(hpet_t *h, int i)
@@ -142,8 +148,8 @@ static void timer_fired(hpet_t *h, int i)
     } else if (t->config & TN_INT_ENB) {
         int l = line_of(h, i);
         if (!(h->lines >> l & 1)) { /* a line held high shows no edge */
-            h->irq(h->irq_opaque, l, true);
-            h->irq(h->irq_opaque, l, false);
+            drive(h, l, true);
+            drive(h, l, false);
         }
     }
 }

@@ -91,6 +91,8 @@ static void test_capabilities(void **state)
     assert_int_equal(cap >> 32, 10000000);          /* 10 ns: 100 MHz */
     assert_int_equal(rd32(GCAP + 4), 10000000);     /* 32-bit access to the upper half */
     assert_int_equal(1000000000000000ull / (cap >> 32) * CPT, 2000000000ull);
+    for (int i = 0; i < cpu_model_count; i++) /* the period divides every model's clock */
+        assert_int_equal((uint64_t)cpu_models[i].core_mhz * 1000000u % HPET_HZ, 0);
     wr(GCAP, 0);                                    /* read-only */
     assert_int_equal(rd(GCAP), cap);
     assert_int_equal(rd(GCONF), 0);
