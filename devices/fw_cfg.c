@@ -9,9 +9,10 @@
  * two ports decode as one: a 16-bit write to either selects, a byte read from
  * either reads data, other access widths read 0 and do nothing.
  *
- * Item encodings follow QEMU: numbers little-endian (ID, NB_CPUS, MAX_CPUS,
- * NOGRAPHIC 16/32-bit, RAM_SIZE 64-bit), strings NUL-terminated with their
- * size counting the NUL, the file directory big-endian. The directory holds
+ * Item encodings follow QEMU: numbers little-endian (ID and CMDLINE_SIZE 32
+ * bits; NB_CPUS, MAX_CPUS and NOGRAPHIC 16 bits; RAM_SIZE 64 bits), strings
+ * NUL-terminated with their size counting the NUL, the file directory
+ * big-endian. The directory holds
  * exactly the files present (QEMU pads it to its slot count; a reader stops
  * at the count either way). No DMA interface: ID bit 1 is clear and port
  * 0x514 is not claimed.
