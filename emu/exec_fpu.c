@@ -11,9 +11,11 @@
  *  - an unmasked invalid-operation, zero-divide or denormal exception sets the
  *    flag and ES/B and leaves the destination, TOP and memory unchanged; the
  *    #MF is raised by the next waiting x87 instruction (fpu_check_pending);
- *  - an unmasked overflow or underflow stores the masked response rather than
- *    the SDM's exponent-biased result (known deviation; the flag, ES and the
- *    later #MF are as on hardware).
+ *  - an unmasked overflow or underflow of FADD/FSUB/FMUL/FDIV and their forms
+ *    stores the SDM's exponent-biased result (x87_unbounded); for the other
+ *    instructions (FSCALE, FPREM, the transcendental ones) it stores the
+ *    masked response instead (known deviation; the flag, ES and the later #MF
+ *    are as on hardware).
  */
 #include <string.h>
 
@@ -513,8 +515,102 @@ void op_fstp_sti(cpu_t *c, const dinsn_t *d) { x87_st_sti(c, d, true); }
 
 /* ---- arithmetic ---- */
 
+/* The two-operand arithmetic operations: the host function (a = destination
+ * role, b = source role) and how its result scales with the operands'
+ * exponents, which the bias-adjusted path below needs. */
+enum x87_scale { SC_ADD, SC_MUL, SC_DIV, SC_DIVR };
+typedef struct x87_arith {
+    x87_reg_fn fn;
+    enum x87_scale scale;
+} x87_arith_t;
+
+#define FP_BIAS 0x3fff
+#define FP_BIAS_ADJUST 24576 /* 3 * 2^13 */
+
+/* Normalised view of a finite non-zero 80-bit value: value = sig * 2^(e -
+ * FP_BIAS - 63) with bit 63 of sig set (denormals get e < 1). */
+static void fp_norm(const fpreg_t *x, int *e, uint64_t *sig)
+{
+    int ex = x->se & 0x7fff;
+    uint64_t s = x->sig;
+    if (ex == 0)
+        ex = 1;
+    while (!(s >> 63)) {
+        s <<= 1;
+        ex--;
+    }
+    *e = ex;
+    *sig = s;
+}
+static bool fp_finite_nonzero(const fpreg_t *x)
+{
+    return (x->se & 0x7fff) != 0x7fff && x->sig != 0;
+}
+static fpreg_t fp_make(uint16_t sign, int e, uint64_t sig)
+{
+    fpreg_t r = { sig, (uint16_t)(sign | (unsigned)e), { 0, 0, 0 } };
+    return r;
+}
+
+/* Unmasked numeric overflow or underflow with a register destination (SDM
+ * Vol. 1 "Numeric Overflow Exception (#O)", "Numeric Underflow Exception
+ * (#U)"): the destination gets the result rounded with an unbounded exponent,
+ * the exponent then divided (overflow) or multiplied (underflow) by 2^24576.
+ * The host recomputes with the operands' exponents moved to the middle of the
+ * range, which changes no significand bit and therefore no rounding, and the
+ * exponent is put back by hand. With the underflow exception unmasked a tiny
+ * result signals #U even when exact. `sw` is the masked computation's status
+ * and *r its result; both are replaced when the adjustment applies. */
+static uint16_t x87_unbounded(cpu_t *c, const x87_arith_t *op, const fpreg_t *a, const fpreg_t *b,
+                              uint16_t sw, fpreg_t *r)
+{
+    uint16_t unm = ~c->fpu.fcw & (FSW_OE | FSW_UE);
+    if (likely(!unm))
+        return sw;
+    if ((unm & FSW_UE) && (r->se & 0x7fff) == 0 && r->sig)
+        sw |= FSW_UE; /* tiny, possibly exact */
+    bool over = sw & unm & FSW_OE;
+    if (!(sw & unm & (FSW_OE | FSW_UE)) || (sw & ~c->fpu.fcw & (FSW_IE | FSW_DE | FSW_ZE)))
+        return sw;
+    if (!fp_finite_nonzero(a) && !(op->scale == SC_ADD && (a->se & 0x7fff) != 0x7fff))
+        return sw;
+    if (!fp_finite_nonzero(b) && !(op->scale == SC_ADD && (b->se & 0x7fff) != 0x7fff))
+        return sw;
+    int ea = FP_BIAS, eb = FP_BIAS, delta;
+    uint64_t ma = 0, mb = 0;
+    if (a->sig)
+        fp_norm(a, &ea, &ma);
+    if (b->sig)
+        fp_norm(b, &eb, &mb);
+    fpreg_t sa, sb;
+    if (op->scale == SC_ADD) {
+        /* a common scale; an operand too small to matter except as a sticky
+         * bit is replaced by another such value of the same sign */
+        int emax = !a->sig ? eb : !b->sig ? ea : ea > eb ? ea : eb;
+        int xa = ea - emax + FP_BIAS, xb = eb - emax + FP_BIAS;
+        sa = !a->sig ? *a : fp_make(a->se & 0x8000, xa > 100 ? xa : 100, xa > 100 ? ma : 1ull << 63);
+        sb = !b->sig ? *b : fp_make(b->se & 0x8000, xb > 100 ? xb : 100, xb > 100 ? mb : 1ull << 63);
+        delta = emax - FP_BIAS;
+    } else {
+        sa = fp_make(a->se & 0x8000, FP_BIAS, ma);
+        sb = fp_make(b->se & 0x8000, FP_BIAS, mb);
+        delta = op->scale == SC_MUL ? (ea - FP_BIAS) + (eb - FP_BIAS)
+              : op->scale == SC_DIV ? (ea - FP_BIAS) - (eb - FP_BIAS)
+                                    : (eb - FP_BIAS) - (ea - FP_BIAS);
+    }
+    fpreg_t q, junk;
+    uint16_t qsw = op->fn(&q, &junk, &sa, &sb, host_cw(c));
+    if (!q.sig) /* exact cancellation: zero is neither tiny nor huge */
+        return sw & ~FSW_UE;
+    int e = (q.se & 0x7fff) + delta + (over ? -FP_BIAS_ADJUST : FP_BIAS_ADJUST);
+    if (e < 1 || e > 0x7ffe)
+        return sw;
+    *r = fp_make(q.se & 0x8000, e, q.sig);
+    return (uint16_t)((sw & ~(FSW_C1 | FSW_PE)) | (qsw & (FSW_C1 | FSW_PE)));
+}
+
 /* ST(di) = ST(di) op ST(si), optionally popping. */
-static void x87_arith_reg(cpu_t *c, const dinsn_t *d, x87_reg_fn fn, int di, int si, bool pop)
+static void x87_arith_reg(cpu_t *c, const dinsn_t *d, const x87_arith_t *op, int di, int si, bool pop)
 {
     x87_begin(c, d);
     fpreg_t r, junk;
@@ -522,16 +618,21 @@ static void x87_arith_reg(cpu_t *c, const dinsn_t *d, x87_reg_fn fn, int di, int
         if (!fpu_underflow(c))
             return;
         r = fp_indefinite;
-    } else if (!fpu_result(c, fn(&r, &junk, st_reg(c, di), st_reg(c, si), host_cw(c)), FSW_C1)) {
-        return;
+    } else {
+        const fpreg_t *a = st_reg(c, di), *b = st_reg(c, si);
+        uint16_t sw = op->fn(&r, &junk, a, b, host_cw(c));
+        if (!fpu_result(c, x87_unbounded(c, op, a, b, sw, &r), FSW_C1))
+            return;
     }
     st_set(c, di, &r);
     if (pop)
         fpu_pop(c);
 }
 
-/* ST(0) = ST(0) op m. */
-static void x87_arith_mem(cpu_t *c, const dinsn_t *d, x87_mem_fn fn, int size)
+/* ST(0) = ST(0) op m; `load` converts m to 80 bits (exactly) for the
+ * unbounded-exponent path. */
+static void x87_arith_mem(cpu_t *c, const dinsn_t *d, x87_mem_fn fn, const x87_arith_t *op,
+                          x87_load_fn load, int size)
 {
     uint64_t la = x87_begin_mem(c, d, size, ACC_READ);
     uint64_t m = lin_read(c, la, size);
@@ -540,26 +641,35 @@ static void x87_arith_mem(cpu_t *c, const dinsn_t *d, x87_mem_fn fn, int size)
         if (!fpu_underflow(c))
             return;
         r = fp_indefinite;
-    } else if (!fpu_result(c, fn(&r, st_reg(c, 0), &m, host_cw(c)), FSW_C1)) {
-        return;
+    } else {
+        const fpreg_t *a = st_reg(c, 0);
+        uint16_t sw = fn(&r, a, &m, host_cw(c));
+        if (unlikely(~c->fpu.fcw & (FSW_OE | FSW_UE))) {
+            fpreg_t b;
+            load(&b, &m, host_cw(c));
+            sw = x87_unbounded(c, op, a, &b, sw, &r);
+        }
+        if (!fpu_result(c, sw, FSW_C1))
+            return;
     }
     st_set(c, 0, &r);
 }
 
-#define X87_ARITH(op)                                                                          \
-    void op_f##op##_st0sti(cpu_t *c, const dinsn_t *d) { x87_arith_reg(c, d, hx_##op, 0, d->i.rm & 7, false); } \
-    void op_f##op##_stist0(cpu_t *c, const dinsn_t *d) { x87_arith_reg(c, d, hx_##op, d->i.rm & 7, 0, false); } \
-    void op_f##op##p_stist0(cpu_t *c, const dinsn_t *d) { x87_arith_reg(c, d, hx_##op, d->i.rm & 7, 0, true); } \
-    void op_f##op##_m32(cpu_t *c, const dinsn_t *d) { x87_arith_mem(c, d, hx_##op##_m32, 4); }  \
-    void op_f##op##_m64(cpu_t *c, const dinsn_t *d) { x87_arith_mem(c, d, hx_##op##_m64, 8); }  \
-    void op_fi##op##_m16(cpu_t *c, const dinsn_t *d) { x87_arith_mem(c, d, hx_i##op##_m16, 2); } \
-    void op_fi##op##_m32(cpu_t *c, const dinsn_t *d) { x87_arith_mem(c, d, hx_i##op##_m32, 4); }
-X87_ARITH(add)
-X87_ARITH(mul)
-X87_ARITH(sub)
-X87_ARITH(subr)
-X87_ARITH(div)
-X87_ARITH(divr)
+#define X87_ARITH(op, scale)                                                                   \
+    static const x87_arith_t xa_##op = { hx_##op, scale };                                     \
+    void op_f##op##_st0sti(cpu_t *c, const dinsn_t *d) { x87_arith_reg(c, d, &xa_##op, 0, d->i.rm & 7, false); } \
+    void op_f##op##_stist0(cpu_t *c, const dinsn_t *d) { x87_arith_reg(c, d, &xa_##op, d->i.rm & 7, 0, false); } \
+    void op_f##op##p_stist0(cpu_t *c, const dinsn_t *d) { x87_arith_reg(c, d, &xa_##op, d->i.rm & 7, 0, true); } \
+    void op_f##op##_m32(cpu_t *c, const dinsn_t *d) { x87_arith_mem(c, d, hx_##op##_m32, &xa_##op, hx_ld_m32, 4); } \
+    void op_f##op##_m64(cpu_t *c, const dinsn_t *d) { x87_arith_mem(c, d, hx_##op##_m64, &xa_##op, hx_ld_m64, 8); } \
+    void op_fi##op##_m16(cpu_t *c, const dinsn_t *d) { x87_arith_mem(c, d, hx_i##op##_m16, &xa_##op, hx_ild_m16, 2); } \
+    void op_fi##op##_m32(cpu_t *c, const dinsn_t *d) { x87_arith_mem(c, d, hx_i##op##_m32, &xa_##op, hx_ild_m32, 4); }
+X87_ARITH(add, SC_ADD)
+X87_ARITH(mul, SC_MUL)
+X87_ARITH(sub, SC_ADD)
+X87_ARITH(subr, SC_ADD)
+X87_ARITH(div, SC_DIV)
+X87_ARITH(divr, SC_DIVR)
 #undef X87_ARITH
 
 /* ---- compares ---- */
