@@ -433,9 +433,15 @@ void op_fld_sti(cpu_t *c, const dinsn_t *d)
 
 /* ---- stores ---- */
 
+/* Exponent masks of the m32fp/m64fp formats: a stored value whose exponent
+ * field is zero and significand is not is tiny. */
+static const uint64_t fmt_exp_mask[9] = { [4] = 0x7f800000ull, [8] = 0x7ff0000000000000ull };
+
 /* Store ST(0) converted by the host; `pop` for the P forms. Unmasked invalid,
- * overflow or underflow leave memory and the stack unchanged. */
-static void x87_store(cpu_t *c, const dinsn_t *d, x87_store_fn fn, int size, bool pop)
+ * overflow or underflow leave memory and the stack unchanged. `fp` marks the
+ * floating-point formats, where with #U unmasked a tiny result signals #U
+ * even when exact (SDM Vol. 1 "Numeric Underflow Exception (#U)"). */
+static void x87_store(cpu_t *c, const dinsn_t *d, x87_store_fn fn, int size, bool pop, bool fp)
 {
     uint64_t la = x87_begin_mem(c, d, size, ACC_WRITE);
     uint64_t m[2] = { 0, 0 };
@@ -446,6 +452,9 @@ static void x87_store(cpu_t *c, const dinsn_t *d, x87_store_fn fn, int size, boo
         sw = fn(m, &fp_indefinite, host_cw(c)); /* the format's indefinite */
     } else {
         sw = fn(m, st_reg(c, 0), host_cw(c));
+        if (fp && !(c->fpu.fcw & FSW_UE) && !(m[0] & fmt_exp_mask[size]) &&
+            (m[0] & ~fmt_exp_mask[size] & (fmt_exp_mask[size] - 1)))
+            sw |= FSW_UE;
         uint16_t unm = sw & ~c->fpu.fcw & (FSW_IE | FSW_OE | FSW_UE);
         fpu_exc(c, sw & FSW_EXC);
         set_cc(c, FSW_C1, sw);
@@ -457,21 +466,21 @@ static void x87_store(cpu_t *c, const dinsn_t *d, x87_store_fn fn, int size, boo
         fpu_pop(c);
 }
 
-#define X87_STORE(name, fn, size, pop)                                          \
-    void name(cpu_t *c, const dinsn_t *d) { x87_store(c, d, fn, size, pop); }
-X87_STORE(op_fst_m32, hx_st_m32, 4, false)
-X87_STORE(op_fstp_m32, hx_st_m32, 4, true)
-X87_STORE(op_fst_m64, hx_st_m64, 8, false)
-X87_STORE(op_fstp_m64, hx_st_m64, 8, true)
-X87_STORE(op_fist_m16, hx_ist_m16, 2, false)
-X87_STORE(op_fistp_m16, hx_ist_m16, 2, true)
-X87_STORE(op_fist_m32, hx_ist_m32, 4, false)
-X87_STORE(op_fistp_m32, hx_ist_m32, 4, true)
-X87_STORE(op_fistp_m64, hx_ist_m64, 8, true)
-X87_STORE(op_fisttp_m16, hx_istt_m16, 2, true)
-X87_STORE(op_fisttp_m32, hx_istt_m32, 4, true)
-X87_STORE(op_fisttp_m64, hx_istt_m64, 8, true)
-X87_STORE(op_fbstp, hx_bstp, 10, true)
+#define X87_STORE(name, fn, size, pop, fp)                                      \
+    void name(cpu_t *c, const dinsn_t *d) { x87_store(c, d, fn, size, pop, fp); }
+X87_STORE(op_fst_m32, hx_st_m32, 4, false, true)
+X87_STORE(op_fstp_m32, hx_st_m32, 4, true, true)
+X87_STORE(op_fst_m64, hx_st_m64, 8, false, true)
+X87_STORE(op_fstp_m64, hx_st_m64, 8, true, true)
+X87_STORE(op_fist_m16, hx_ist_m16, 2, false, false)
+X87_STORE(op_fistp_m16, hx_ist_m16, 2, true, false)
+X87_STORE(op_fist_m32, hx_ist_m32, 4, false, false)
+X87_STORE(op_fistp_m32, hx_ist_m32, 4, true, false)
+X87_STORE(op_fistp_m64, hx_ist_m64, 8, true, false)
+X87_STORE(op_fisttp_m16, hx_istt_m16, 2, true, false)
+X87_STORE(op_fisttp_m32, hx_istt_m32, 4, true, false)
+X87_STORE(op_fisttp_m64, hx_istt_m64, 8, true, false)
+X87_STORE(op_fbstp, hx_bstp, 10, true, false)
 #undef X87_STORE
 
 /* FSTP m80fp: exact copy. */

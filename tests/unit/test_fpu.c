@@ -799,6 +799,18 @@ static void test_unmasked_overflow_underflow(void **state)
     /* an exact tiny result still signals an unmasked underflow */
     long double den = ldexpl(1, -16400);
     bias_case(op_fadd_st0sti, no_um, den, 0, ldexpl(den, 24576), FSW_UE, false);
+    /* FST m32 of an exactly representable single-precision denormal: #U
+     * unmasked means no store and no pop */
+    dinsn_t dm = mem(BUF), dcw = mem(BUF + 16);
+    memcpy(m->ram + BUF + 16, &no_um, 2);
+    init();
+    OK(op_fldcw, &dcw);
+    push_ld(ldexpl(1, -140));
+    memset(m->ram + BUF, 0xcc, 4);
+    OK(op_fstp_m32, &dm);
+    assert_true(fsw() & FSW_UE);
+    assert_int_equal(m->ram[BUF], 0xcc);
+    assert_int_equal(c->fpu.ftw, 0x80);
     /* rounding control reaches the significand: a product that rounds up to
      * nearest, here truncated */
     uint16_t trunc = no_om | 0x0c00;
