@@ -144,9 +144,28 @@ static inline uint32_t host_cfg(const cpu_t *c)
     return sse_host_cfg(c->fpu.mxcsr);
 }
 
+/* Which lanes of the destination hold a floating-point result, for the
+ * unmasked-underflow check: with #U unmasked a tiny result raises it even
+ * when exact (SDM Vol. 1 "Numeric Underflow Exception (#U)" in "SIMD
+ * Floating-Point Exception Conditions"), which the host, running masked,
+ * does not report. FMT_NONE: no floating-point result (compares, integers). */
+enum fp_fmt { FMT_NONE, FMT_PS, FMT_PD, FMT_SS, FMT_SD, FMT_PS2 };
+static uint32_t tiny_lanes(const xmm_t *r, enum fp_fmt f)
+{
+    static const uint8_t nlanes[] = { [FMT_PS] = 4, [FMT_PD] = 2, [FMT_SS] = 1, [FMT_SD] = 1, [FMT_PS2] = 2 };
+    bool dbl = f == FMT_PD || f == FMT_SD;
+    for (int i = 0; i < nlanes[f]; i++) {
+        bool tiny = dbl ? !(r->q[i] & 0x7ff0000000000000ull) && (r->q[i] & 0x000fffffffffffffull)
+                        : !(r->d[i] & 0x7f800000u) && (r->d[i] & 0x007fffffu);
+        if (tiny)
+            return MXCSR_UE;
+    }
+    return 0;
+}
+
 /* Vx = fn(Vx, W): W is 16 bytes (aligned) or, for scalar and half-width
  * sources, msize bytes from memory. */
-SSE_INLINE void fp_run(cpu_t *c, const dinsn_t *d, sse_host_fn fn, int msize)
+SSE_INLINE void fp_run(cpu_t *c, const dinsn_t *d, sse_host_fn fn, int msize, enum fp_fmt fmt)
 {
     sse_check(c, &d->i);
     xmm_t b;
@@ -155,15 +174,18 @@ SSE_INLINE void fp_run(cpu_t *c, const dinsn_t *d, sse_host_fn fn, int msize)
     else
         sse_read_w_low(c, &d->i, &b, msize);
     xmm_t a = *xmm_reg(c, d->i.reg);
-    sse_raise(c, fn(&a, &b, host_cfg(c)));
+    uint32_t fl = fn(&a, &b, host_cfg(c));
+    if (unlikely(!(c->fpu.mxcsr & (MXCSR_UE << 7))) && fmt != FMT_NONE)
+        fl |= tiny_lanes(&a, fmt);
+    sse_raise(c, fl);
     *xmm_reg(c, d->i.reg) = a;
 }
 
 #define FP4(op)                                                                          \
-    void op_##op##ps(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##ps, 16); }       \
-    void op_##op##pd(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##pd, 16); }       \
-    void op_##op##ss(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##ss, 4); }        \
-    void op_##op##sd(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##sd, 8); }
+    void op_##op##ps(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##ps, 16, FMT_PS); } \
+    void op_##op##pd(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##pd, 16, FMT_PD); } \
+    void op_##op##ss(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##ss, 4, FMT_SS); }  \
+    void op_##op##sd(cpu_t *c, const dinsn_t *d) { fp_run(c, d, h_##op##sd, 8, FMT_SD); }
 FP4(add)
 FP4(sub)
 FP4(mul)
@@ -173,33 +195,33 @@ FP4(max)
 FP4(sqrt)
 #undef FP4
 
-#define FPOP(name, fn, msize)                                                            \
-    void name(cpu_t *c, const dinsn_t *d) { fp_run(c, d, fn, msize); }
-FPOP(op_rcpps, h_rcpps, 16)
-FPOP(op_rcpss, h_rcpss, 4)
-FPOP(op_rsqrtps, h_rsqrtps, 16)
-FPOP(op_rsqrtss, h_rsqrtss, 4)
-FPOP(op_addsubps, h_addsubps, 16)
-FPOP(op_addsubpd, h_addsubpd, 16)
-FPOP(op_haddps, h_haddps, 16)
-FPOP(op_haddpd, h_haddpd, 16)
-FPOP(op_hsubps, h_hsubps, 16)
-FPOP(op_hsubpd, h_hsubpd, 16)
-FPOP(op_cvtps2pd, h_cvtps2pd, 8)
-FPOP(op_cvtpd2ps, h_cvtpd2ps, 16)
-FPOP(op_cvtss2sd, h_cvtss2sd, 4)
-FPOP(op_cvtsd2ss, h_cvtsd2ss, 8)
-FPOP(op_cvtdq2ps, h_cvtdq2ps, 16)
-FPOP(op_cvtps2dq, h_cvtps2dq, 16)
-FPOP(op_cvttps2dq, h_cvttps2dq, 16)
-FPOP(op_cvtdq2pd, h_cvtdq2pd, 8)
-FPOP(op_cvtpd2dq, h_cvtpd2dq, 16)
-FPOP(op_cvttpd2dq, h_cvttpd2dq, 16)
+#define FPOP(name, fn, msize, fmt)                                                       \
+    void name(cpu_t *c, const dinsn_t *d) { fp_run(c, d, fn, msize, fmt); }
+FPOP(op_rcpps, h_rcpps, 16, FMT_PS)
+FPOP(op_rcpss, h_rcpss, 4, FMT_SS)
+FPOP(op_rsqrtps, h_rsqrtps, 16, FMT_PS)
+FPOP(op_rsqrtss, h_rsqrtss, 4, FMT_SS)
+FPOP(op_addsubps, h_addsubps, 16, FMT_PS)
+FPOP(op_addsubpd, h_addsubpd, 16, FMT_PD)
+FPOP(op_haddps, h_haddps, 16, FMT_PS)
+FPOP(op_haddpd, h_haddpd, 16, FMT_PD)
+FPOP(op_hsubps, h_hsubps, 16, FMT_PS)
+FPOP(op_hsubpd, h_hsubpd, 16, FMT_PD)
+FPOP(op_cvtps2pd, h_cvtps2pd, 8, FMT_NONE)
+FPOP(op_cvtpd2ps, h_cvtpd2ps, 16, FMT_PS2)
+FPOP(op_cvtss2sd, h_cvtss2sd, 4, FMT_NONE)
+FPOP(op_cvtsd2ss, h_cvtsd2ss, 8, FMT_SS)
+FPOP(op_cvtdq2ps, h_cvtdq2ps, 16, FMT_NONE)
+FPOP(op_cvtps2dq, h_cvtps2dq, 16, FMT_NONE)
+FPOP(op_cvttps2dq, h_cvttps2dq, 16, FMT_NONE)
+FPOP(op_cvtdq2pd, h_cvtdq2pd, 8, FMT_NONE)
+FPOP(op_cvtpd2dq, h_cvtpd2dq, 16, FMT_NONE)
+FPOP(op_cvttpd2dq, h_cvttpd2dq, 16, FMT_NONE)
 #undef FPOP
 
 /* CMPxx and ROUNDxx: the immediate selects the host function. */
 #define FP_IMM(name, tab, mask, msize)                                                   \
-    void name(cpu_t *c, const dinsn_t *d) { fp_run(c, d, tab[d->i.imm & (mask)], msize); }
+    void name(cpu_t *c, const dinsn_t *d) { fp_run(c, d, tab[d->i.imm & (mask)], msize, FMT_NONE); }
 FP_IMM(op_cmpps, h_cmpps, 7, 16)
 FP_IMM(op_cmppd, h_cmppd, 7, 16)
 FP_IMM(op_cmpss, h_cmpss, 7, 4)
@@ -398,6 +420,8 @@ void op_dpps(cpu_t *c, const dinsn_t *d)
     fl |= h_addss(&t2, &t1, cfg);
     fl |= h_addss(&t3, &t4, cfg);
     fl |= h_addss(&t2, &t3, cfg);
+    if (unlikely(!(c->fpu.mxcsr & (MXCSR_UE << 7))))
+        fl |= tiny_lanes(&a, FMT_PS) | tiny_lanes(&t2, FMT_SS);
     sse_raise(c, fl);
     xmm_t *x = xmm_reg(c, d->i.reg);
     for (int i = 0; i < 4; i++)
@@ -416,6 +440,8 @@ void op_dppd(cpu_t *c, const dinsn_t *d)
     fl = h_mulpd(&a, &b, cfg);
     xmm_t t0 = { .q = { a.q[0] } }, t1 = { .q = { a.q[1] } };
     fl |= h_addsd(&t0, &t1, cfg);
+    if (unlikely(!(c->fpu.mxcsr & (MXCSR_UE << 7))))
+        fl |= tiny_lanes(&a, FMT_PD) | tiny_lanes(&t0, FMT_SD);
     sse_raise(c, fl);
     xmm_t *x = xmm_reg(c, d->i.reg);
     for (int i = 0; i < 2; i++)

@@ -657,6 +657,25 @@ static void test_unmasked_simd_exception(void **state)
     assert_int_equal(exec1(op_divps, &d), EXC_XM);
     assert_int_equal(c->fpu.mxcsr & MXCSR_FLAGS, MXCSR_ZE | MXCSR_OE | MXCSR_PE);
     assert_memory_equal(&c->fpu.xmm[1], &a, 16);
+    /* an exact tiny result: no flag when #U is masked, #U when unmasked */
+    xmm_t t = { .f = { 0x1p-70f, 5.0f, 6.0f, 7.0f } };
+    c->fpu.xmm[1] = t;
+    c->fpu.xmm[2] = t;
+    c->fpu.mxcsr = MXCSR_INIT;
+    assert_int_equal(exec1(op_mulss, &d), -1);
+    assert_true(c->fpu.xmm[1].f[0] == 0x1p-140f);
+    assert_int_equal(c->fpu.mxcsr, MXCSR_INIT);
+    c->fpu.xmm[1] = t;
+    c->fpu.mxcsr = MXCSR_MASKS & ~(MXCSR_UE << 7);
+    assert_int_equal(exec1(op_mulss, &d), EXC_XM);
+    assert_int_equal(c->fpu.mxcsr & MXCSR_FLAGS, MXCSR_UE);
+    assert_memory_equal(&c->fpu.xmm[1], &t, 16);
+    /* only the lanes the instruction writes count: MULSS leaves 0x1p-140 in
+     * lane 1 of the destination alone */
+    c->fpu.xmm[1].f[1] = 0x1p-140f;
+    c->fpu.xmm[2].f[0] = 1.0f;
+    c->fpu.mxcsr = MXCSR_MASKS & ~(MXCSR_UE << 7);
+    assert_int_equal(exec1(op_mulss, &d), -1);
 }
 
 /* MMX instructions alias the x87 registers: TOP = 0, all tags valid, the
