@@ -35,15 +35,6 @@ SSE_INLINE void xmm_run(cpu_t *c, const dinsn_t *d, sse_kern k)
     k(xmm_reg(c, d->i.reg), &b, 16, (unsigned)d->i.imm);
 }
 
-/* XMM form whose memory operand is `msize` bytes (4 or 8), not aligned. */
-SSE_INLINE void xmm_run_low(cpu_t *c, const dinsn_t *d, sse_kern k, int msize)
-{
-    sse_check(c, &d->i);
-    xmm_t b;
-    sse_read_w_low(c, &d->i, &b, msize);
-    k(xmm_reg(c, d->i.reg), &b, 16, (unsigned)d->i.imm);
-}
-
 /* Handlers for an MMX/SSE pair sharing a kernel. */
 #define SSE_PAIR(name, kern)                                                   \
     void op_##name##_pq(cpu_t *c, const dinsn_t *d) { mmx_run(c, d, kern); }   \
