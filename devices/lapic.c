@@ -403,10 +403,26 @@ static void timer_reset(lapic_t *l)
         event_cancel(l->sys->m, l->timer_ev);
 }
 
+/* The first expiry at or after APIC tick t (a one-shot count has only one). */
+static uint64_t expiry_from(const lapic_t *l, uint64_t t)
+{
+    uint64_t div = timer_divide(l), first = l->timer_start + (uint64_t)l->timer_count0 * div;
+    if (t <= first || timer_mode(l) != TM_PERIODIC)
+        return first;
+    uint64_t period = (uint64_t)l->timer_icr * div;
+    return first + (t - first + period - 1) / period * period;
+}
+
+/* Arm the event for the next expiry after the current tick. A masked timer
+ * counts without an event (its expiries deliver nothing); a one-shot count
+ * that ran out meanwhile is over. */
 static void timer_schedule(lapic_t *l)
 {
-    if (l->timer_running)
-        event_schedule(l->sys->m, l->timer_ev, cycle_of_tick(l, l->timer_next));
+    uint64_t now = now_tick(l), next = l->timer_running ? expiry_from(l, now + 1) : 0;
+    if (l->timer_running && next <= now)
+        l->timer_running = false;
+    if (l->timer_running && !(l->lvt[LVT_TIMER] & LVT_MASK))
+        event_schedule(l->sys->m, l->timer_ev, cycle_of_tick(l, next));
     else
         event_cancel(l->sys->m, l->timer_ev);
 }
@@ -417,7 +433,6 @@ static void timer_start(lapic_t *l, uint32_t count)
     l->timer_running = count != 0;
     l->timer_start = now_tick(l);
     l->timer_count0 = count;
-    l->timer_next = l->timer_start + (uint64_t)count * timer_divide(l);
     timer_schedule(l);
 }
 
@@ -450,16 +465,20 @@ static void timer_event(machine_t *m, void *opaque)
     if (!l->timer_running)
         return;
     lvt_fire(l, LVT_TIMER);
-    if (timer_mode(l) != TM_PERIODIC) {
+    if (timer_mode(l) != TM_PERIODIC)
         l->timer_running = false;
-        return;
-    }
     /* Expiries the vCPU has already passed merge into this one: IRR holds one bit. */
-    uint64_t period = (uint64_t)l->timer_icr * timer_divide(l), now = now_tick(l);
-    l->timer_next += period;
-    if (l->timer_next <= now)
-        l->timer_next += (now - l->timer_next) / period * period + period;
     timer_schedule(l);
+}
+
+/* The vCPU may have run past an expiry whose event has not fired yet (events
+ * fire between blocks): deliver it before the timer's programming changes. */
+static void timer_catch_up(lapic_t *l)
+{
+    if (l->timer_ev->armed && l->timer_ev->when <= l->cpu->cycles) {
+        event_cancel(l->sys->m, l->timer_ev);
+        timer_event(l->sys->m, l);
+    }
 }
 
 /* ---- registers ---- */
@@ -531,9 +550,13 @@ static void wr_dfr(lapic_t *l, int i, uint64_t v) { l->dfr = (uint32_t)v | 0x0ff
 static void wr_svr(lapic_t *l, int i, uint64_t v)
 {
     l->svr = (uint32_t)v & 0x3ff;
-    if (!sw_enabled(l)) /* software disable masks every LVT entry (SDM "Spurious-Interrupt Vector Register") */
+    if (!sw_enabled(l)) { /* software disable masks every LVT entry (SDM "Spurious-Interrupt Vector Register") */
+        timer_catch_up(l);
         for (int k = 0; k < LVT_COUNT; k++)
             l->lvt[k] |= LVT_MASK;
+        if (timer_mode(l) != TM_DEADLINE)
+            timer_schedule(l);
+    }
     update_intr(l);
 }
 static void wr_esr(lapic_t *l, int i, uint64_t v)
@@ -583,17 +606,17 @@ static void wr_lvt(lapic_t *l, int i, uint64_t v)
             nv = (nv & ~(3u << 17)) | (old & (3u << 17));
     }
     bool was = i == LVT_LINT0 || i == LVT_LINT1 ? lint_active(l, i - LVT_LINT0) : false;
+    if (i == LVT_TIMER)
+        timer_catch_up(l);
+    uint32_t cur = i == LVT_TIMER ? timer_count(l, now_tick(l)) : 0;
     l->lvt[i] = nv;
-    if (i == LVT_TIMER && TIMER_MODE(nv) != TIMER_MODE(old)) {
-        if (TIMER_MODE(nv) == TM_DEADLINE || TIMER_MODE(old) == TM_DEADLINE) {
-            /* switching to or from TSC-deadline mode disarms the timer */
-            timer_reset(l);
-        } else if (l->timer_running) {
-            l->lvt[i] = old;
-            uint32_t cur = timer_count(l, now_tick(l));
-            l->lvt[i] = nv;
-            timer_start(l, cur);
-        }
+    if (i == LVT_TIMER && TIMER_MODE(nv) != TIMER_MODE(old) &&
+        (TIMER_MODE(nv) == TM_DEADLINE || TIMER_MODE(old) == TM_DEADLINE)) {
+        timer_reset(l); /* switching to or from TSC-deadline mode disarms the timer */
+    } else if (i == LVT_TIMER && TIMER_MODE(nv) != TIMER_MODE(old) && l->timer_running) {
+        timer_start(l, cur); /* one-shot <-> periodic: go on from the current count */
+    } else if (i == LVT_TIMER && TIMER_MODE(nv) != TM_DEADLINE) {
+        timer_schedule(l); /* the mask may have changed */
     }
     if (i == LVT_LINT0 || i == LVT_LINT1)
         lint_eval(l, i - LVT_LINT0, was);
@@ -602,11 +625,13 @@ static void wr_tmict(lapic_t *l, int i, uint64_t v)
 {
     if (timer_mode(l) == TM_DEADLINE) /* ignored in TSC-deadline mode */
         return;
+    timer_catch_up(l);
     l->timer_icr = (uint32_t)v;
     timer_start(l, l->timer_icr);
 }
 static void wr_tdcr(lapic_t *l, int i, uint64_t v)
 {
+    timer_catch_up(l);
     uint32_t cur = timer_count(l, now_tick(l));
     l->timer_dcr = (uint32_t)v & 0xb;
     if (l->timer_running && timer_mode(l) != TM_DEADLINE)
@@ -835,6 +860,7 @@ bool lapic_msr_write(cpu_t *c, uint32_t msr, uint64_t val, bool *gp)
         if (!cpu_has(c, FEAT_TSC_DEADLINE)) {
             *gp = true;
         } else if (timer_mode(l) == TM_DEADLINE) { /* ignored in the other modes */
+            timer_catch_up(l);
             l->tsc_deadline = val;
             deadline_arm(l);
         }

@@ -66,7 +66,6 @@ typedef struct lapic {
     bool timer_running;
     uint64_t timer_start;  /* APIC clock tick at which timer_count0 was the count */
     uint32_t timer_count0;
-    uint64_t timer_next;   /* APIC clock tick of the next expiry */
     uint64_t tsc_deadline; /* IA32_TSC_DEADLINE, 0 = disarmed */
     event_t *timer_ev;
     bool lint[2];          /* LINT0/LINT1 input levels */

@@ -275,6 +275,37 @@ static void test_timer_periodic_and_divide(void **state)
     }
 }
 
+static void test_timer_masked_and_catch_up(void **state)
+{
+    enable(0);
+    wr(0, TDCR, 0xb);
+    wr(0, LVT_T, 0x30000 | 0x44); /* periodic, masked */
+    wr(0, TMICT, 100);
+    assert_int_equal(m->next_event, UINT64_MAX); /* a masked timer needs no event */
+    run_to(cyc(250));
+    assert_int_equal(rd(0, TMCCT), 50);
+    wr(0, LVT_T, 0x20000 | 0x44); /* unmasked: the next expiry is at tick 300 */
+    run_to(cyc(300) - 1);
+    assert_false(irr_has(0, 0x44));
+    run_to(cyc(300));
+    assert_true(irr_has(0, 0x44));
+    assert_int_equal(ack(0), 0x44);
+    wr(0, EOI, 0);
+    /* a one-shot that ran out while masked stays silent when unmasked */
+    wr(0, LVT_T, 0x10044);
+    wr(0, TMICT, 10);
+    run_to(cyc(400));
+    wr(0, LVT_T, 0x44);
+    run_to(cyc(1000));
+    assert_false(irr_has(0, 0x44));
+    /* the vCPU ran past an expiry whose event has not fired yet: a new count
+     * delivers the old expiry first */
+    wr(0, TMICT, 10);
+    m->cpu[0]->cycles = cyc(1000 + 20);
+    wr(0, TMICT, 1000);
+    assert_true(irr_has(0, 0x44));
+}
+
 static void test_timer_tsc_deadline(void **state)
 {
     uint64_t v;
@@ -586,6 +617,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_esr_write_before_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_one_shot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_periodic_and_divide, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_masked_and_catch_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_tsc_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tsc_deadline_absent_gp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ipi_physical_and_shorthands, setup, teardown),
