@@ -149,7 +149,6 @@ ioapic_t *ioapic_attach(machine_t *m, lapic_system_t *l)
     ioapic_t *io = calloc(1, sizeof *io);
     if (!io)
         return NULL;
-    io->m = m;
     io->lapics = l;
     for (int pin = 0; pin < IOAPIC_PINS; pin++)
         io->redir[pin] = RE_MASK;

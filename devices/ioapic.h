@@ -14,7 +14,6 @@
 #define IOAPIC_PINS 24
 
 typedef struct ioapic {
-    machine_t *m;
     lapic_system_t *lapics;
     uint8_t id;                   /* IOAPICID bits 27:24 */
     uint8_t sel;                  /* IOREGSEL */
