@@ -26,9 +26,12 @@ enum x86_insn_id {
     XI_COUNT
 };
 
-/* Register numbers follow the encoding: 0 = rAX ... 7 = rDI, 8..15 = r8..r15. */
-#define X86_NOREG 0xff /* no base / no index */
-#define X86_RIP   0xfe /* base of a RIP-relative memory operand */
+/* Register numbers follow the encoding: 0 = rAX ... 7 = rDI, 8..15 = r8..r15.
+ * The two pseudo-registers continue the numbering so that an emulator can keep
+ * RIP and a zero at indexes 16 and 17 of its register file and compute any
+ * effective address without branches. */
+#define X86_RIP   16 /* base of a RIP-relative memory operand */
+#define X86_NOREG 17 /* no base / no index */
 
 /* Segment register numbers, in the encoding order of Sreg. */
 enum x86_seg { X86_ES = 0, X86_CS, X86_SS, X86_DS, X86_FS, X86_GS };

@@ -5,6 +5,7 @@
 
 #include "emu/cpumodel.h"
 #include "emu/flags.h"
+#include "emu/fpu.h"
 #include "emu/machine.h"
 #include "emu/msr.h"
 
@@ -52,10 +53,7 @@ void cpu_reset(cpu_t *c)
     memset(c->dr, 0, sizeof c->dr);
     c->dr[6] = 0xffff0ff0;
     c->dr[7] = 0x400;
-    memset(&c->fpu, 0, sizeof c->fpu);
-    c->fpu.fcw = 0x40;
-    c->fpu.ftw = 0; /* abridged tag word: all registers empty */
-    c->fpu.mxcsr = 0x1f80;
+    fpu_reset(&c->fpu);
     c->halted = c->shutdown = false;
     c->intr_shadow = 0;
     c->nmi_pending = c->nmi_blocked = false;

@@ -193,8 +193,16 @@ typedef struct fpu_state {
 
 typedef struct cpu {
     /* -- hot: touched by nearly every instruction -- */
-    uint64_t gpr[16];
-    uint64_t rip;            /* during a handler: the address of the next instruction */
+    /* gpr[0..15] are RAX..R15; gpr[X86_RIP] is RIP and gpr[X86_NOREG] is always
+     * zero, so effective addresses index the file without branches (exec.h). */
+    union {
+        uint64_t gpr[18];
+        struct {
+            uint64_t gpr_file_[16];
+            uint64_t rip;    /* during a handler: the address of the next instruction */
+            uint64_t zero_;  /* never written */
+        };
+    };
     uint64_t insn_rip;       /* address of the executing instruction (faults restart here) */
     uint64_t lf_res;         /* lazy flags: result of the last flag-setting operation */
     uint64_t lf_aux;         /* lazy flags: carry-out vector and size, see emu/flags.h */

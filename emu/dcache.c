@@ -62,9 +62,13 @@ static bool has_mem_operand(const x86_insn *i)
 void dinsn_bind(dinsn_t *d, const x86_insn *i)
 {
     extern const insn_fn insn_handlers[XI_COUNT];
+    extern const insn_fn insn_variants[XI_COUNT][2][3];
     extern const uint8_t insn_lat[XI_COUNT];
     d->i = *i;
     d->fn = insn_handlers[i->id] ? insn_handlers[i->id] : op_ud;
+    const insn_fn *v = insn_variants[i->id][i->mod != 3];
+    if (v[0]) /* a row with specialised variants: by operand size 2, 4, 8 */
+        d->fn = v[i->osize >> 2];
     d->lat = lat_cycles[insn_lat[i->id]] + (has_mem_operand(i) ? 1 : 0);
 }
 

@@ -9,16 +9,31 @@ const uint8_t lat_cycles[LAT_COUNT] = {
 #undef L
 };
 
+/* The handler of each form; for HV rows the run-time dispatching one (dinsn_bind
+ * picks the right variant from insn_variants instead). */
 const insn_fn insn_handlers[XI_COUNT] = {
 #define H(id, fn, lat) [XI_##id] = fn,
+#define HV(id, p, lat) [XI_##id] = p,
 #include "emu/handlers.def"
 #undef H
+#undef HV
+};
+
+/* HV rows: [form][size] with form 0 = register, 1 = memory; size 0/1/2 = 16/32/64 bits. */
+const insn_fn insn_variants[XI_COUNT][2][3] = {
+#define H(id, fn, lat)
+#define HV(id, p, lat) [XI_##id] = { { p##_r16, p##_r32, p##_r64 }, { p##_m16, p##_m32, p##_m64 } },
+#include "emu/handlers.def"
+#undef H
+#undef HV
 };
 
 const uint8_t insn_lat[XI_COUNT] = {
 #define H(id, fn, lat) [XI_##id] = LAT_##lat,
+#define HV(id, p, lat) [XI_##id] = LAT_##lat,
 #include "emu/handlers.def"
 #undef H
+#undef HV
 };
 
 void op_ud(cpu_t *c, const dinsn_t *d)

@@ -36,10 +36,41 @@ enum lat_class {
 };
 extern const uint8_t lat_cycles[LAT_COUNT];
 
-/* Handler binding: emu/handlers.def rows H(id, fn, latclass). */
+/* Handler binding: emu/handlers.def rows H(id, fn, latclass), and HV(id,
+ * prefix, latclass) for rows with size- and form-specialised handlers
+ * prefix_r16 .. prefix_m64 (see HANDLER_VARIANTS). */
 #define H(id, fn, lat) void fn(cpu_t *c, const dinsn_t *d);
+#define HV(id, p, lat)                                                                   \
+    void p(cpu_t *c, const dinsn_t *d);                                                  \
+    void p##_r16(cpu_t *c, const dinsn_t *d); void p##_r32(cpu_t *c, const dinsn_t *d);  \
+    void p##_r64(cpu_t *c, const dinsn_t *d); void p##_m16(cpu_t *c, const dinsn_t *d);  \
+    void p##_m32(cpu_t *c, const dinsn_t *d); void p##_m64(cpu_t *c, const dinsn_t *d);
 #include "emu/handlers.def"
 #undef H
+#undef HV
+
+/* Define the six variants of an HV row: BODY(N, ...) runs with the operand size
+ * N a constant and the ModRM form (register or memory) known to the compiler,
+ * which then drops the size switch and the dead arm of rm_read()/rm_write().
+ * dinsn_bind() picks the variant when the instruction is decoded; p itself
+ * dispatches at run time, for callers that hold no decoded block (tests). */
+#define HV_ONE_(p, sfx, N, MEM, BODY, ...)                                               \
+    void p##_##sfx(cpu_t *c, const dinsn_t *d)                                           \
+    {                                                                                    \
+        if ((d->i.mod != 3) != (MEM))                                                    \
+            __builtin_unreachable();                                                     \
+        BODY(N, __VA_ARGS__);                                                            \
+    }
+#define HANDLER_VARIANTS(p, BODY, ...)                                                   \
+    HV_ONE_(p, r16, 16, 0, BODY, __VA_ARGS__) HV_ONE_(p, r32, 32, 0, BODY, __VA_ARGS__)  \
+    HV_ONE_(p, r64, 64, 0, BODY, __VA_ARGS__) HV_ONE_(p, m16, 16, 1, BODY, __VA_ARGS__)  \
+    HV_ONE_(p, m32, 32, 1, BODY, __VA_ARGS__) HV_ONE_(p, m64, 64, 1, BODY, __VA_ARGS__)  \
+    void p(cpu_t *c, const dinsn_t *d)                                                   \
+    {                                                                                    \
+        static const insn_fn v_[2][3] = { { p##_r16, p##_r32, p##_r64 },                 \
+                                          { p##_m16, p##_m32, p##_m64 } };               \
+        v_[d->i.mod != 3][d->i.osize >> 2](c, d);                                        \
+    }
 void op_ud(cpu_t *c, const dinsn_t *d); /* #UD, for ids with no handler */
 
 /* ---- registers ---- */
@@ -84,17 +115,15 @@ static inline void reg_set(cpu_t *c, const x86_insn *i, int n, int size, uint64_
 }
 
 /* ---- addresses ---- */
-/* Effective address (the offset within the segment), wrapped to the address size. */
+/* Effective address (the offset within the segment), wrapped to the address
+ * size. Branch-free: a missing base or index reads the zero slot of the
+ * register file and a RIP-relative base reads RIP (emu/cpu.h). */
 static inline uint64_t insn_ea(cpu_t *c, const x86_insn *i)
 {
-    uint64_t ea = (uint64_t)i->disp;
-    if (i->base == X86_RIP)
-        ea += c->rip;
-    else if (i->base != X86_NOREG)
-        ea += c->gpr[i->base];
-    if (i->index != X86_NOREG)
-        ea += c->gpr[i->index] << i->scale;
-    return ea & size_mask(i->asize);
+    uint64_t ea = (uint64_t)i->disp + c->gpr[i->base] + (c->gpr[i->index] << i->scale);
+    if (unlikely(i->asize != 8))
+        ea &= i->asize == 4 ? 0xffffffffull : 0xffffull;
+    return ea;
 }
 
 /* Segment checks outside 64-bit mode, and non-canonical addresses in it:

@@ -85,18 +85,12 @@ BIN_FNS(64)
     {                                                                                    \
         RMW_RM(8, op, wb, c, &d->i, reg8_get(c, &d->i, d->i.reg));                       \
     }                                                                                    \
-    void op_##op##_EvGv(cpu_t *c, const dinsn_t *d)                                      \
-    {                                                                                    \
-        BY_OSIZE(d, RMW_RM, op, wb, c, &d->i, c->gpr[d->i.reg]);                         \
-    }                                                                                    \
+    HANDLER_VARIANTS(op_##op##_EvGv, RMW_RM, op, wb, c, &d->i, c->gpr[d->i.reg])         \
     void op_##op##_GbEb(cpu_t *c, const dinsn_t *d)                                      \
     {                                                                                    \
         RMW_REG(8, op, wb, c, &d->i, d->i.reg, RM_GET(8, c, &d->i));                     \
     }                                                                                    \
-    void op_##op##_GvEv(cpu_t *c, const dinsn_t *d)                                      \
-    {                                                                                    \
-        BY_OSIZE(d, RMW_REG_RM, op, wb, c, &d->i, d->i.reg);                             \
-    }                                                                                    \
+    HANDLER_VARIANTS(op_##op##_GvEv, RMW_REG_RM, op, wb, c, &d->i, d->i.reg)             \
     /* AL,Ib and rAX,Iz */                                                               \
     void op_##op##_ALIb(cpu_t *c, const dinsn_t *d)                                      \
     {                                                                                    \
@@ -108,16 +102,16 @@ BIN_FNS(64)
     }                                                                                    \
     /* Eb,Ib (80, 82) and Ev,Iz / Ev,Ibs (81, 83): the decoder sign-extends Ibs */       \
     void op_##op##_EbIb(cpu_t *c, const dinsn_t *d) { RMW_RM(8, op, wb, c, &d->i, d->i.imm); } \
-    void op_##op##_EvI(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, RMW_RM, op, wb, c, &d->i, d->i.imm); }
+    HANDLER_VARIANTS(op_##op##_EvI, RMW_RM, op, wb, c, &d->i, d->i.imm)
 BIN_OPS(BIN_HANDLERS)
 
 /* TEST: AND without the store. */
 void op_test_EbGb(cpu_t *c, const dinsn_t *d) { RMW_RM(8, test, 0, c, &d->i, reg8_get(c, &d->i, d->i.reg)); }
-void op_test_EvGv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, RMW_RM, test, 0, c, &d->i, c->gpr[d->i.reg]); }
+HANDLER_VARIANTS(op_test_EvGv, RMW_RM, test, 0, c, &d->i, c->gpr[d->i.reg])
 void op_test_ALIb(cpu_t *c, const dinsn_t *d) { RMW_REG(8, test, 0, c, &d->i, R_RAX, d->i.imm); }
 void op_test_rAXIz(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, RMW_REG, test, 0, c, &d->i, R_RAX, d->i.imm); }
 void op_test_EbIb(cpu_t *c, const dinsn_t *d) { RMW_RM(8, test, 0, c, &d->i, d->i.imm); }
-void op_test_EvI(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, RMW_RM, test, 0, c, &d->i, d->i.imm); }
+HANDLER_VARIANTS(op_test_EvI, RMW_RM, test, 0, c, &d->i, d->i.imm)
 
 /* INC DEC NOT NEG: r/m forms, and 40+r / 48+r (register in ModRM.reg's place). */
 #define UNARY_HANDLERS(op)                                                               \

@@ -11,11 +11,11 @@
 #define MOV_RM_IMM(N, ...) rm_write(c, &d->i, N / 8, d->i.imm)
 #define MOV_REG_IMM(N, ...) reg_set(c, &d->i, d->i.reg, N / 8, d->i.imm)
 void op_mov_EbGb(cpu_t *c, const dinsn_t *d) { rm_write(c, &d->i, 1, reg8_get(c, &d->i, d->i.reg)); }
-void op_mov_EvGv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOV_RM_REG, _); }
+HANDLER_VARIANTS(op_mov_EvGv, MOV_RM_REG, _)
 void op_mov_GbEb(cpu_t *c, const dinsn_t *d) { reg8_set(c, &d->i, d->i.reg, RM_GET(8, c, &d->i)); }
-void op_mov_GvEv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOV_REG_RM, _); }
+HANDLER_VARIANTS(op_mov_GvEv, MOV_REG_RM, _)
 void op_mov_EbIb(cpu_t *c, const dinsn_t *d) { rm_write(c, &d->i, 1, d->i.imm); }
-void op_mov_EvIz(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOV_RM_IMM, _); }
+HANDLER_VARIANTS(op_mov_EvIz, MOV_RM_IMM, _)
 /* B0+r / B8+r: the register is in the reg field (with REX.B); Iv is 64 bits with REX.W */
 void op_mov_ZbIb(cpu_t *c, const dinsn_t *d) { reg8_set(c, &d->i, d->i.reg, (uint8_t)d->i.imm); }
 void op_mov_ZvIv(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOV_REG_IMM, _); }
@@ -41,24 +41,21 @@ void op_mov_OvrAX(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOV_MOFFS_AX, _); }
 
 /* ---- MOVZX MOVSX MOVSXD ---- */
 #define MOVX(N, T) reg_set(c, &d->i, d->i.reg, N / 8, (uint##N##_t)(T)rm_read(c, &d->i, sizeof(T)))
-void op_movzx_GvEb(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOVX, uint8_t); }
-void op_movzx_GvEw(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOVX, uint16_t); }
-void op_movsx_GvEb(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOVX, int8_t); }
-void op_movsx_GvEw(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, MOVX, int16_t); }
+HANDLER_VARIANTS(op_movzx_GvEb, MOVX, uint8_t)
+HANDLER_VARIANTS(op_movzx_GvEw, MOVX, uint16_t)
+HANDLER_VARIANTS(op_movsx_GvEb, MOVX, int8_t)
+HANDLER_VARIANTS(op_movsx_GvEw, MOVX, int16_t)
 /* 63 /r in 64-bit mode: sign-extends with REX.W; otherwise a plain 32- or 16-bit move. */
-void op_movsxd_GvEd(cpu_t *c, const dinsn_t *d)
-{
-    switch (d->i.osize) {
-    case 2: MOVX(16, uint16_t); break;
-    case 4: MOVX(32, uint32_t); break;
-    default: MOVX(64, int32_t); break;
-    }
-}
+#define MOVSXD_SRC16 uint16_t
+#define MOVSXD_SRC32 uint32_t
+#define MOVSXD_SRC64 int32_t
+#define MOVSXD(N, ...) MOVX(N, MOVSXD_SRC##N)
+HANDLER_VARIANTS(op_movsxd_GvEd, MOVSXD, _)
 
 /* ---- LEA: the effective address (wrapped to the address size), truncated to the
  * operand size; no memory access. ---- */
 #define LEA(N, ...) reg_set(c, &d->i, d->i.reg, N / 8, insn_ea(c, &d->i))
-void op_lea_GvM(cpu_t *c, const dinsn_t *d) { BY_OSIZE(d, LEA, _); }
+HANDLER_VARIANTS(op_lea_GvM, LEA, _)
 
 /* ---- XCHG (a memory form is an implicitly locked read-modify-write) ---- */
 #define XCHG(N, ...)                                                                     \

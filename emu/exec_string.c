@@ -332,6 +332,7 @@ static ALWAYS_INLINE void str_exec(cpu_t *c, const dinsn_t *d, int size, enum st
             (c->stop & (STOP_EXIT | STOP_MONITOR | STOP_IRQ))) {
             c->rip = c->insn_rip;
             c->stop |= STOP_YIELD;
+            c->insn_count--; /* it retires only when its last element is done */
             return;
         }
         c->cycles += lat; /* the next element */

@@ -82,7 +82,7 @@ static void run_uncached(cpu_t *c, uint64_t la, uint64_t pa, unsigned limit_room
 }
 
 /* Run one block (or only its first instruction when single-stepping). */
-static inline void run_block(cpu_t *c, bool single)
+static inline __attribute__((always_inline)) void run_block(cpu_t *c, bool single)
 {
     machine_t *m = c->m;
     unsigned limit_room;
@@ -118,8 +118,7 @@ static inline void run_block(cpu_t *c, bool single)
     do {
         exec_one(c, d);
     } while (++d < end && !c->stop);
-    /* a REP string instruction that yielded has not retired yet */
-    c->insn_count += (uint64_t)(d - b->insns) - ((c->stop & STOP_YIELD) != 0);
+    c->insn_count += (uint64_t)(d - b->insns);
     c->stop &= ~STOP_BRANCH;
     c->blk = NULL;
 }
