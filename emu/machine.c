@@ -83,6 +83,36 @@ void machine_stop(machine_t *m, enum machine_exit why, int value)
         m->cpu[i]->stop |= STOP_EXIT;
 }
 
+void machine_set_debug(machine_t *m, const debug_hook_t *h)
+{
+    m->debug = h;
+    for (int i = 0; i < m->ncpus; i++) {
+        if (h)
+            m->cpu[i]->stop |= STOP_MONITOR;
+        else
+            m->cpu[i]->stop &= ~STOP_MONITOR;
+    }
+}
+
+void machine_interrupt(machine_t *m)
+{
+    for (int i = 0; i < m->ncpus; i++)
+        m->cpu[i]->stop |= STOP_MONITOR;
+}
+
+void machine_resume(machine_t *m)
+{
+    if (m->exit_reason != MEXIT_DEBUG)
+        return;
+    m->exit_reason = MEXIT_NONE;
+    m->exit_value = 0;
+    for (int i = 0; i < m->ncpus; i++) {
+        m->cpu[i]->stop &= ~STOP_EXIT;
+        if (m->debug)
+            m->cpu[i]->stop |= STOP_MONITOR;
+    }
+}
+
 /* ---- physical memory ---- */
 
 uint64_t phys_read(machine_t *m, uint64_t pa, int size)

@@ -54,7 +54,16 @@ enum machine_exit {
     MEXIT_CYCLES,      /* --max-cycles reached */
     MEXIT_RESET,       /* guest requested a reset (handled as the end of the run) */
     MEXIT_INTERNAL,    /* emulator limitation hit (message printed) */
+    MEXIT_DEBUG,       /* stopped for the monitor (breakpoint, step, Ctrl-C); machine_resume() continues */
 };
+
+/* The monitor's hook into the run loop. While one is set, every vCPU runs one
+ * instruction at a time and before_insn() is asked first: returning true stops
+ * the machine (MEXIT_DEBUG) before that instruction. NULL costs nothing. */
+typedef struct debug_hook {
+    bool (*before_insn)(void *opaque, cpu_t *c);
+    void *opaque;
+} debug_hook_t;
 
 typedef struct machine {
     uint8_t *ram;          /* host mapping of all guest RAM */
@@ -83,6 +92,8 @@ typedef struct machine {
      * the local APICs later): the acknowledge cycle returns the vector. */
     int (*intr_ack)(void *opaque, int cpu);
     void *intr_opaque;
+
+    const debug_hook_t *debug; /* the monitor's hook, or NULL */
 } machine_t;
 
 /* A machine with ram_size bytes of RAM and ncpus vCPUs of the given model
@@ -95,6 +106,13 @@ enum machine_exit machine_run(machine_t *m);
 
 /* Stop the machine (from a device or a handler). */
 void machine_stop(machine_t *m, enum machine_exit why, int value);
+/* Install or remove (NULL) the monitor's hook. */
+void machine_set_debug(machine_t *m, const debug_hook_t *h);
+/* Ask the running machine to stop for the monitor at the next instruction
+ * boundary (async-signal-safe: Ctrl-C calls it). */
+void machine_interrupt(machine_t *m);
+/* After MEXIT_DEBUG: clear the stop so machine_run() continues. */
+void machine_resume(machine_t *m);
 
 /* --- physical memory --- */
 /* Host pointer for a RAM address, or NULL if pa is not RAM (MMIO, hole, beyond RAM). */

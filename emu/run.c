@@ -166,6 +166,21 @@ static void cpu_run(cpu_t *c, uint64_t until)
             if (c->stop & STOP_EXIT)
                 return;
             c->stop &= ~(STOP_SMC | STOP_MODE | STOP_YIELD | STOP_IRQ);
+            if (c->stop & STOP_MONITOR) {
+                /* Without a hook this is Ctrl-C: stop here. With one, ask it
+                 * before each instruction and run one at a time. */
+                if (!m->debug || m->debug->before_insn(m->debug->opaque, c)) {
+                    if (!m->debug)
+                        c->stop &= ~STOP_MONITOR;
+                    machine_stop(m, MEXIT_DEBUG, 0);
+                    return;
+                }
+                if (!c->halted && !c->wait_for_sipi && !(c->rflags & F_TF) && !c->intr_shadow &&
+                    !c->intr_line && !c->nmi_pending && c->cycles < c->deadline) {
+                    run_block(c, true);
+                    continue;
+                }
+            }
             if (c->wait_for_sipi) {
                 c->dormant = true; /* only another vCPU's SIPI can start it */
                 return;
