@@ -574,6 +574,8 @@ static void send_ipi(lapic_t *l)
         .dest = x2apic_mode(l) ? l->icr_hi : l->icr_hi >> 24, .dest8 = !x2apic_mode(l),
         .src = l->cpu->index,
     };
+    if (msg.mode == DM_RSVD3 || msg.mode == DM_EXTINT) /* reserved encodings in the ICR */
+        return;
     if ((msg.mode == DM_FIXED || msg.mode == DM_LOWEST) && msg.vector < 16) {
         apic_error(l, ESR_SEND_ILLEGAL);
         return;

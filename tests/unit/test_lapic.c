@@ -606,6 +606,33 @@ static void test_relocation(void **state)
     assert_int_equal(phys_read(m, LAPIC_DEFAULT_BASE + VER, 4), 0xffffffffu);
 }
 
+/* Bad programming of every kind: all ones and zeros into every offset of the
+ * page and every x2APIC MSR, from every vCPU. Nothing may crash or assert. */
+static void test_garbage_never_crashes(void **state)
+{
+    for (int i = 1; i < 4; i++)
+        for (uint32_t off = 0; off < 0x1000; off += 4) {
+            wr(i, off, 0xffffffffu);
+            rd(i, off);
+            m->cur = m->cpu[i];
+            phys_write(m, LAPIC_DEFAULT_BASE + off, 1, 0xff);
+            phys_read(m, LAPIC_DEFAULT_BASE + off, 8);
+        }
+    for (int i = 1; i < 4; i++) {
+        assert_false(wrmsr_gp(i, MSR_IA32_APIC_BASE, 0xfee00000 | APIC_BASE_EN | APIC_BASE_EXTD));
+        for (uint32_t msr = MSR_X2APIC_FIRST; msr <= MSR_X2APIC_LAST; msr++) {
+            uint64_t v;
+            rdmsr_gp(i, msr, &v);
+            wrmsr_gp(i, msr, ~0ull);
+            wrmsr_gp(i, msr, 0);
+        }
+    }
+    run_to(10000000);
+    for (int i = 0; i < 4; i++)
+        ack(i);
+    assert_int_equal(m->exit_reason, MEXIT_NONE); /* the BSP never got an INIT */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -628,6 +655,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_x2apic_registers_and_gp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extint_virtual_wire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relocation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_never_crashes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
