@@ -133,6 +133,7 @@ enum {
     STOP_MONITOR  = 1u << 5, /* the monitor asked for control */
     STOP_YIELD    = 1u << 6, /* a handler left RIP at itself to be re-run (long REP string ops) */
     STOP_BRANCH   = 1u << 7, /* a conditional branch was taken: the rest of the block is not on the path */
+    STOP_VMX      = 1u << 8, /* VMX wants the instruction boundary (virt_ops.boundary) */
 };
 
 /* Decoder mode bits folded into the decoded-block cache key (with CR0.PE etc.). */
@@ -241,6 +242,10 @@ typedef struct cpu {
     bool intr_line;          /* the INTR input is asserted: an external interrupt waits for IF */
     bool wait_for_sipi;      /* after INIT, an application processor waits for a SIPI */
     bool dormant;            /* the run loop found nothing but another vCPU can wake this one */
+
+    /* -- VMX (vmx/ owns the state; emu/ only tests these) -- */
+    bool nonroot;            /* VMX non-root operation: decoded blocks and events go through virt_ops */
+    struct vmx_cpu *vmx;     /* vmx/'s per-vCPU state, NULL until VMX is first used */
     uint8_t exc_depth;       /* nesting of exception delivery, for #DF and triple fault */
     uint8_t exc_first;       /* vector of the exception being delivered (class for #DF rules) */
     /* the event cpu_fault*()/cpu_raise_soft() recorded for cpu_deliver_pending() (emu/except.c) */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "emu/mmu.h"
+#include "emu/virt.h"
 
 #define POOL_SIZE (1u << 19)
 /* Physical pages tracked: RAM reaches at most 4 GiB + 1 TiB here (documented limit of -m). */
@@ -89,7 +90,7 @@ dblock_t *dcache_fill(struct dcache *dc, machine_t *m, uint64_t pa, uint32_t key
     unsigned off = 0;
     while (b->n < DBLOCK_MAX && off < avail) {
         x86_insn i;
-        int len = x86_decode(&i, code + off, avail - off, (enum x86_mode)key);
+        int len = x86_decode(&i, code + off, avail - off, (enum x86_mode)(key & 3));
         dinsn_t *d = &b->insns[b->n];
         if (len == X86_ERR_SHORT)
             break; /* continues on the next page: the caller runs it uncached */
@@ -104,6 +105,11 @@ dblock_t *dcache_fill(struct dcache *dc, machine_t *m, uint64_t pa, uint32_t key
             break;
         }
         dinsn_bind(d, &i);
+        if ((key & 4) && m->virt) { /* VMX non-root: the forms that may exit get VMX's handler */
+            insn_fn f = m->virt->nonroot_handler(&i);
+            if (f)
+                d->fn = f;
+        }
         b->n++;
         off += (unsigned)len;
         /* Control transfers and state changes the next fetch depends on end

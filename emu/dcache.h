@@ -14,7 +14,7 @@
 
 typedef struct dblock {
     uint64_t pa;     /* physical address of the first instruction */
-    uint32_t key;    /* fetch mode (enum x86_mode) */
+    uint32_t key;    /* fetch mode: enum x86_mode, bit 2 = VMX non-root */
     uint32_t gen;    /* the page's code generation when the block was decoded */
     dinsn_t *insns;  /* NULL: slot empty */
     uint32_t n;      /* instructions in the block */

@@ -15,6 +15,7 @@
 #include "emu/flags.h"
 #include "emu/machine.h"
 #include "emu/seg.h"
+#include "emu/virt.h"
 
 /* Per-vector properties (SDM Vol. 3A Table 6-1 "Protected-Mode Exceptions and
  * Interrupts" and Table 6-4 "Interrupt and Exception Classes"): the #DF class and
@@ -336,6 +337,12 @@ void cpu_deliver(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t 
             has_err = 1;
             err = 0;
         }
+    }
+    /* In VMX non-root operation the event may cause a VM exit instead
+     * (exception bitmap, NMI exiting, ...: vmx/ decides, emu/virt.h). */
+    if (c->nonroot && c->m->virt && c->m->virt->event(c, type, vec, has_err, err)) {
+        c->exc_depth = 0;
+        return;
     }
     c->exc_depth = 1;
     c->exc_first = type == EV_HWEXC ? (uint8_t)vec : EXC_NONE;

@@ -94,6 +94,7 @@ typedef struct machine {
     void *intr_opaque;
 
     const debug_hook_t *debug; /* the monitor's hook, or NULL */
+    const struct virt_ops *virt; /* hardware virtualisation's hooks (emu/virt.h), or NULL */
 } machine_t;
 
 /* A machine with ram_size bytes of RAM and ncpus vCPUs of the given model

@@ -10,6 +10,7 @@
 #include "emu/dcache.h"
 #include "emu/exec.h"
 #include "emu/machine.h"
+#include "emu/virt.h"
 
 #define SMP_QUANTUM 2000 /* cycles a vCPU runs before the next one gets its turn */
 
@@ -76,6 +77,11 @@ static void run_uncached(cpu_t *c, uint64_t la, uint64_t pa, unsigned limit_room
         cpu_fault(c, EXC_UD);
     dinsn_t d;
     dinsn_bind(&d, &i);
+    if (c->nonroot && c->m->virt) {
+        insn_fn f = c->m->virt->nonroot_handler(&i);
+        if (f)
+            d.fn = f;
+    }
     c->blk = NULL;
     exec_one(c, &d);
     c->insn_count++;
@@ -89,7 +95,7 @@ static inline __attribute__((always_inline)) void run_block(cpu_t *c, bool singl
     c->insn_rip = c->rip; /* a fetch fault is reported at the instruction being fetched */
     uint64_t la = fetch_lin(c, &limit_room);
     uint64_t pa = fetch_pa(c, la);
-    uint32_t key = c->dmode;
+    uint32_t key = c->dmode | (uint32_t)c->nonroot << 2; /* non-root code binds VMX's handlers */
     dblock_t *b = dcache_lookup(m->dcache, pa, key);
     if (unlikely(!b)) {
         const uint8_t *host = phys_ram_ptr(m, pa);
@@ -135,6 +141,11 @@ static uint64_t retired_before_fault(const cpu_t *c)
     return n;
 }
 
+void cpu_abort_insn(cpu_t *c)
+{
+    longjmp(c->fault_jmp, 2);
+}
+
 /* Single-step trap after an instruction executed with RFLAGS.TF = 1 (SDM Vol. 3A
  * "Single-Step Exception Condition"): DR6.BS, then #DB as a trap. */
 static void single_step_trap(cpu_t *c)
@@ -149,7 +160,10 @@ static void cpu_run(cpu_t *c, uint64_t until)
     machine_t *m = c->m;
     c->deadline = until < m->next_event ? until : m->next_event;
     c->dormant = false;
-    if (setjmp(c->fault_jmp)) {
+    switch (setjmp(c->fault_jmp)) {
+    case 0:
+        break;
+    case 1:
         /* A handler faulted: deliver the event (this may longjmp here again if
          * delivery itself faults; the exception code escalates to #DF and to
          * shutdown, so this terminates). */
@@ -158,6 +172,14 @@ static void cpu_run(cpu_t *c, uint64_t until)
         c->blk = NULL;
         cpu_deliver_pending(c);
         c->cycles += lat_cycles[LAT_SYS];
+        break;
+    default:
+        /* cpu_abort_insn(): a VM exit or entry replaced the instruction and set
+         * the whole state; the instructions before it in the block retired. */
+        c->insn_count += retired_before_fault(c);
+        c->blk = NULL;
+        c->cycles += lat_cycles[LAT_SYS];
+        break;
     }
     for (;;) {
         /* One test covers every reason to leave the fast path: the stop word
@@ -194,6 +216,17 @@ static void cpu_run(cpu_t *c, uint64_t until)
                 c->cycles += lat_cycles[LAT_SYS];
                 continue;
             }
+            if (c->stop & STOP_VMX) {
+                c->stop &= ~STOP_VMX;
+                if (m->virt)
+                    m->virt->boundary(c);
+                continue;
+            }
+            /* In VMX non-root operation VMX sees a pending interrupt first
+             * (external-interrupt exiting ignores RFLAGS.IF); vec -1: not yet
+             * acknowledged at the controller. */
+            if (c->intr_line && c->nonroot && m->virt && m->virt->event(c, EV_EXTINT, -1, 0, 0))
+                continue;
             /* External interrupts are recognised between instructions when
              * IF = 1 and no STI/MOV SS shadow is in force (SDM Vol. 3A
              * "Interrupt Priorities", "Masking Maskable Hardware Interrupts"). */

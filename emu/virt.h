@@ -1,0 +1,35 @@
+/* virt.h - how hardware virtualisation (vmx/) plugs into the CPU without emu/
+ * depending on it: the machine holds a table of hooks that vmx/ installs.
+ *
+ * - Decoding: in VMX non-root operation the decoded-block cache uses its own
+ *   blocks (the fetch key carries the non-root bit) and asks nonroot_handler()
+ *   which handler to bind for each form; vmx/ returns a wrapper for forms that
+ *   may cause a VM exit (it checks the controls at run time, then exits or runs
+ *   the plain handler). Root mode and ordinary runs pay nothing.
+ * - Events: cpu_deliver() offers every event to event() first while the vCPU
+ *   is in non-root operation; true means it caused a VM exit instead.
+ * - Boundaries: with STOP_VMX in the stop word, the run loop calls boundary()
+ *   between instructions (interrupt/NMI windows, the preemption timer, MTF).
+ * - A VM exit (or VM entry) inside a handler replaces the instruction: the code
+ *   switches the vCPU's state and leaves through cpu_abort_insn().
+ */
+#ifndef VMXEMU_VIRT_H
+#define VMXEMU_VIRT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emu/exec.h"
+
+typedef struct virt_ops {
+    insn_fn (*nonroot_handler)(const x86_insn *i);
+    bool (*event)(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t err);
+    void (*boundary)(cpu_t *c);
+} virt_ops_t;
+
+/* Leave the current handler: the instruction was replaced by a transfer that
+ * already set the whole vCPU state (a VM exit, VM entry). Nothing is delivered;
+ * the run loop refetches at the new RIP. */
+_Noreturn void cpu_abort_insn(cpu_t *c);
+
+#endif
