@@ -107,6 +107,7 @@ struct cpu_model {
     uint64_t misc_enable;     /* IA32_MISC_ENABLE after reset */
     uint64_t arch_capabilities; /* IA32_ARCH_CAPABILITIES, when CPUID.7:EDX[29] */
     uint8_t mtrr_vcnt;        /* IA32_MTRRCAP.VCNT: variable-range MTRR pairs (at most 10) */
+    const struct vmx_model *vmx; /* VMX capabilities (vmx/caps.h), NULL without VMX */
 };
 
 /* CPUID.1:EAX (family, model, stepping; also EDX after reset). */

@@ -1,0 +1,67 @@
+/* vmx.h - VMX state of a vCPU and the interfaces between the parts of vmx/.
+ *
+ *   vmx/vmx.c        vmx_attach(): installs the virt_ops hooks (emu/virt.h); per-vCPU state
+ *   vmx/vmxon.c      VMXON, VMXOFF; IA32_FEATURE_CONTROL and CR4.VMXE rules
+ *   vmx/vmcs.c       the VMCS region in guest memory (our layout, docs/vmcs-layout.md), the
+ *                    current-VMCS cache, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE
+ *   vmx/vmfail.c     VMsucceed / VMfailInvalid / VMfailValid (SDM "Conventions" of the VMX
+ *                    instruction reference), each failure also a trace event
+ *   vmx/entry_checks.def, entry_checks.c   every VM-entry check, one named row each
+ *   vmx/entry.c      VMLAUNCH, VMRESUME: checks, guest-state and MSR loading, event injection
+ *   vmx/exit.c       VM exits: exit information, guest-state saving, MSR store, host-state and
+ *                    MSR loading
+ *   vmx/intercept.c  non-root operation: which instructions and events exit, with their
+ *                    qualifications and instruction information
+ *   vmx/trace.c      --trace FILE: one JSON object per VM entry, exit, failed entry and VMfail
+ * Names follow the SDM (Vol. 3C, VMX chapters) and vmx/vmx_tables.h.
+ */
+#ifndef VMXEMU_VMX_H
+#define VMXEMU_VMX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emu/cpu.h"
+#include "emu/machine.h"
+#include "vmx/caps.h"
+#include "vmx/vmx_tables.h"
+
+#define VMCS_NONE UINT64_MAX /* the current-VMCS pointer when there is none */
+
+struct vmx_cpu {
+    bool in_vmx;                       /* in VMX operation (after VMXON) */
+    uint64_t vmxon_ptr;                /* physical address of the VMXON region */
+    uint64_t vmcs_ptr;                 /* current-VMCS pointer, or VMCS_NONE */
+    uint64_t vmcs[VMCS_FIELD_COUNT];   /* the current VMCS's fields while it is current */
+    uint32_t launch_state;             /* of the current VMCS: 0 clear, 1 launched */
+};
+
+/* The CPU model's VMX capabilities, or NULL when the model has no VMX. */
+const struct vmx_model *vmx_model_of(const cpu_t *c);
+
+/* Install VMX's hooks on the machine (call once after machine_new). */
+void vmx_attach(machine_t *m);
+
+/* The vCPU's VMX state, created on first use. */
+struct vmx_cpu *vmx_state(cpu_t *c);
+
+/* Current-VMCS field access (the cache; VMCLEAR writes it back to the region). */
+uint64_t vmcs_get(cpu_t *c, enum vmcs_field f);
+void vmcs_set(cpu_t *c, enum vmcs_field f, uint64_t v);
+
+/* VMX instruction outcomes (SDM Vol. 3C "Conventions"): RFLAGS and, for
+ * VMfailValid, the VM-instruction error field; every failure is traced. */
+void vmx_succeed(cpu_t *c);
+void vmx_fail_invalid(cpu_t *c, const char *insn);
+void vmx_fail_valid(cpu_t *c, const char *insn, enum vm_instruction_error err);
+/* VMfail(err): VMfailValid if there is a current VMCS, else VMfailInvalid. */
+void vmx_fail(cpu_t *c, const char *insn, enum vm_instruction_error err);
+
+/* A VM exit from non-root operation with basic exit reason `reason` and exit
+ * qualification `qual`; the caller has set the other exit-information fields
+ * it knows (instruction length and information, guest-linear and
+ * guest-physical address, IDT-vectoring information). Inside an instruction
+ * handler follow it with cpu_abort_insn(). */
+void vmx_vmexit(cpu_t *c, uint32_t reason, uint64_t qual);
+
+#endif
