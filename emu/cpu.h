@@ -244,6 +244,7 @@ typedef struct cpu {
     bool dormant;            /* the run loop found nothing but another vCPU can wake this one */
 
     /* -- VMX (vmx/ owns the state; emu/ only tests these) -- */
+    bool vmx_operation;      /* in VMX operation (VMXON done): CR0/CR4 fixed bits, INIT blocked */
     bool nonroot;            /* VMX non-root operation: decoded blocks and events go through virt_ops */
     struct vmx_cpu *vmx;     /* vmx/'s per-vCPU state, NULL until VMX is first used */
     uint8_t exc_depth;       /* nesting of exception delivery, for #DF and triple fault */

@@ -10,6 +10,7 @@
  *   is in non-root operation; true means it caused a VM exit instead.
  * - Boundaries: with STOP_VMX in the stop word, the run loop calls boundary()
  *   between instructions (interrupt/NMI windows, the preemption timer, MTF).
+ * - MSRs: the VMX capability MSRs are read through rdmsr().
  * - A VM exit (or VM entry) inside a handler replaces the instruction: the code
  *   switches the vCPU's state and leaves through cpu_abort_insn().
  */
@@ -25,6 +26,9 @@ typedef struct virt_ops {
     insn_fn (*nonroot_handler)(const x86_insn *i);
     bool (*event)(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t err);
     void (*boundary)(cpu_t *c);
+    /* RDMSR of an MSR that belongs to VMX (the capability MSRs 0x480-0x491):
+     * true with *val set, or false if the MSR does not exist (#GP). */
+    bool (*rdmsr)(cpu_t *c, uint32_t msr, uint64_t *val);
 } virt_ops_t;
 
 /* Leave the current handler: the instruction was replaced by a transfer that
