@@ -21,6 +21,10 @@
  *    exist only on P6 and Pentium processors (SDM "Error Handling").
  *  - Fixed and lowest-priority messages to a software-disabled APIC are not
  *    accepted; NMI, INIT and start-up are.
+ *  - The xAPIC ID (bits 31:24) is writable, as the SDM allows on some models;
+ *    the x2APIC ID is the vCPU index and read-only. Changing the TSC (WRMSR
+ *    IA32_TIME_STAMP_COUNTER) re-checks an armed TSC deadline only at its old
+ *    cycle: a forward jump makes it fire late.
  *  - Leaving the enabled state through IA32_APIC_BASE resets the APIC's
  *    registers (the SDM says the state "may be lost"); the IDs are kept.
  *  - Changing the divide configuration or the periodic/one-shot mode of a
@@ -639,7 +643,11 @@ static void wr_tdcr(lapic_t *l, int i, uint64_t v)
     if (l->timer_running && timer_mode(l) != TM_DEADLINE)
         timer_start(l, cur);
 }
-static void wr_self(lapic_t *l, int i, uint64_t v) { accept_fixed(l, (int)(v & 0xff), false); }
+static void wr_self(lapic_t *l, int i, uint64_t v)
+{
+    if (sw_enabled(l)) /* as any fixed interrupt: not accepted while software-disabled */
+        accept_fixed(l, (int)(v & 0xff), false);
+}
 
 /* REG(name, offset, count, access, x2valid, rd, wr): the register map (SDM
  * "Local APIC Register Address Map", "x2APIC Register Address Space"); the
