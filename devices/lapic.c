@@ -922,6 +922,12 @@ int lapic_intr_ack(void *opaque, int cpu)
 
 /* ---- attach ---- */
 
+static const cpu_dev_hooks_t lapic_cpu_hooks = {
+    .msr_read = lapic_msr_read,
+    .msr_write = lapic_msr_write,
+    .cr8_written = lapic_cr8_written,
+};
+
 lapic_system_t *lapics_attach(machine_t *m, pic_t *pic)
 {
     lapic_system_t *s = calloc(1, sizeof *s);
@@ -941,6 +947,7 @@ lapic_system_t *lapics_attach(machine_t *m, pic_t *pic)
     }
     m->intr_ack = lapic_intr_ack;
     m->intr_opaque = s;
+    m->cpu_dev = &lapic_cpu_hooks;
     window_for(s, LAPIC_DEFAULT_BASE);
     for (int i = 0; i < s->n; i++)
         if (hw_enabled(&s->apic[i]) && !x2apic_mode(&s->apic[i]))

@@ -10,6 +10,7 @@
  */
 #include "emu/cpumodel.h"
 #include "emu/exec.h"
+#include "emu/machine.h"
 #include "emu/paging.h"
 
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG)
@@ -131,8 +132,11 @@ void op_mov_to_cr(cpu_t *c, const dinsn_t *d)
     case 4: ok = cpu_write_cr4(c, v); break;
     default: /* CR8: the task-priority class; bits 63:4 are reserved */
         ok = v <= 0xf;
-        if (ok)
+        if (ok) {
             c->cr8 = v;
+            if (c->m->cpu_dev) /* CR8 is the local APIC's TPR[7:4] */
+                c->m->cpu_dev->cr8_written(c);
+        }
         break;
     }
     if (!ok)

@@ -38,6 +38,15 @@ typedef struct mmio_region {
 #define MAX_MMIO 16
 #define MAX_EVENTS 64
 
+/* CPU-side registers that belong to a device (the local APIC: its MSRs,
+ * IA32_TSC_DEADLINE, and CR8 as the TPR). The MSR hooks return false when the
+ * MSR is not theirs; *gp set means the access raises #GP(0). */
+typedef struct cpu_dev_hooks {
+    bool (*msr_read)(cpu_t *c, uint32_t msr, uint64_t *val, bool *gp);
+    bool (*msr_write)(cpu_t *c, uint32_t msr, uint64_t val, bool *gp);
+    void (*cr8_written)(cpu_t *c);
+} cpu_dev_hooks_t;
+
 typedef struct event {
     uint64_t when; /* cycle */
     event_fn fn;
@@ -94,6 +103,7 @@ typedef struct machine {
     void *intr_opaque;
 
     const debug_hook_t *debug; /* the monitor's hook, or NULL */
+    const cpu_dev_hooks_t *cpu_dev; /* device registers seen through MSRs and CR8, or NULL */
     const struct virt_ops *virt; /* hardware virtualisation's hooks (emu/virt.h), or NULL */
 } machine_t;
 

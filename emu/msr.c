@@ -5,6 +5,8 @@
  */
 #include "emu/msr.h"
 
+#include "emu/machine.h"
+
 #include <stddef.h>
 
 #include "emu/cpumodel.h"
@@ -319,12 +321,20 @@ static const msr_desc_t *msr_lookup(const cpu_t *c, uint32_t n)
 
 bool msr_read(cpu_t *c, uint32_t n, uint64_t *val)
 {
+    const cpu_dev_hooks_t *h = c->m->cpu_dev;
+    bool gp;
+    if (h && h->msr_read(c, n, val, &gp)) /* the local APIC's MSRs */
+        return !gp;
     const msr_desc_t *m = msr_lookup(c, n);
     return m && m->rd(c, m, val);
 }
 
 bool msr_write(cpu_t *c, uint32_t n, uint64_t val)
 {
+    const cpu_dev_hooks_t *h = c->m->cpu_dev;
+    bool gp;
+    if (h && h->msr_write(c, n, val, &gp))
+        return !gp;
     const msr_desc_t *m = msr_lookup(c, n);
     return m && m->wr(c, m, val);
 }
