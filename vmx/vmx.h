@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "emu/cpu.h"
+#include "emu/exec.h"
 #include "emu/machine.h"
 #include "vmx/caps.h"
 #include "vmx/vmx_tables.h"
@@ -63,5 +64,16 @@ void vmx_fail(cpu_t *c, const char *insn, enum vm_instruction_error err);
  * guest-physical address, IDT-vectoring information). Inside an instruction
  * handler follow it with cpu_abort_insn(). */
 void vmx_vmexit(cpu_t *c, uint32_t reason, uint64_t qual);
+
+/* The virt_ops hooks of non-root operation (vmx/intercept.c), for vmx_attach():
+ * nonroot_handler: the wrapper bound to a form that may cause a VM exit
+ * (vmx/exit_class.def), or NULL to keep the plain handler;
+ * event: the exception bitmap, NMI and external-interrupt exiting (true: the
+ * event caused a VM exit instead of being delivered);
+ * boundary: interrupt- and NMI-window exits at instruction boundaries. */
+insn_fn vmx_nonroot_handler(const x86_insn *i);
+bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t err);
+void vmx_boundary(cpu_t *c);
+/* VMLAUNCH and VMRESUME are op_vmlaunch and op_vmresume (emu/handlers.def rows, vmx/entry.c). */
 
 #endif
