@@ -9,6 +9,8 @@
  */
 #include "devices/multiboot.h"
 
+#include "devices/memmap.h"
+
 #include "emu/flags.h"
 
 #include <stdio.h>
@@ -64,7 +66,8 @@ int mb_find_header(const uint8_t *buf, size_t len, mb_header_t *h)
     return -1;
 }
 
-/* The a.out kludge: one segment described by the header's address fields. */
+/* The a.out kludge: one segment described by the header's address fields
+ * (Multiboot 2's address tag has the same four fields and meaning). */
 static int plan_aout(const mb_header_t *h, size_t len, mb_kernel_t *k, char *err, size_t errlen)
 {
     if (h->file_offset + 32 > len) {
@@ -126,6 +129,34 @@ static int plan_elf(const uint8_t *buf, size_t len, mb_kernel_t *k, char *err, s
     return 0;
 }
 
+int mb_plan_image(const uint8_t *buf, size_t len, mb_kernel_t *k, char *err, size_t errlen)
+{
+    bool elf = elf_is_elf(buf, len);
+    int rc;
+    if (k->hdr.flags & MB_HF_AOUT) /* the kludge wins over the executable's own header */
+        rc = plan_aout(&k->hdr, len, k, err, errlen);
+    else if (elf)
+        rc = plan_elf(buf, len, k, err, errlen);
+    else {
+        snprintf(err, errlen, "not an ELF file, and the multiboot header has no load addresses");
+        return -1;
+    }
+    if (rc)
+        return rc;
+    k->end = 0;
+    for (int i = 0; i < k->nseg; i++) {
+        const elf_seg_t *s = &k->seg[i];
+        if (s->paddr >= MB_4G || s->memsz > MB_4G - s->paddr) {
+            snprintf(err, errlen, "segment at 0x%llx (0x%llx bytes) lies beyond 4 GiB",
+                     (unsigned long long)s->paddr, (unsigned long long)s->memsz);
+            return -1;
+        }
+        if (s->paddr + s->memsz > k->end)
+            k->end = s->paddr + s->memsz;
+    }
+    return 0;
+}
+
 int mb_parse(const uint8_t *buf, size_t len, mb_kernel_t *k, char *err, size_t errlen)
 {
     memset(k, 0, sizeof *k);
@@ -144,44 +175,15 @@ int mb_parse(const uint8_t *buf, size_t len, mb_kernel_t *k, char *err, size_t e
         snprintf(err, errlen, "multiboot header requires features this loader lacks (flags 0x%x)", unknown);
         return -1;
     }
-    int rc;
-    if (k->hdr.flags & MB_HF_AOUT) /* the kludge wins over the executable's own header */
-        rc = plan_aout(&k->hdr, len, k, err, errlen);
-    else if (elf)
-        rc = plan_elf(buf, len, k, err, errlen);
-    else {
-        snprintf(err, errlen, "not an ELF file, and the multiboot header has no load addresses (flag 16)");
-        return -1;
-    }
-    if (rc)
-        return rc;
-    for (int i = 0; i < k->nseg; i++) {
-        const elf_seg_t *s = &k->seg[i];
-        if (s->paddr >= MB_4G || s->memsz > MB_4G - s->paddr) {
-            snprintf(err, errlen, "segment at 0x%llx (0x%llx bytes) lies beyond 4 GiB",
-                     (unsigned long long)s->paddr, (unsigned long long)s->memsz);
-            return -1;
-        }
-        if (s->paddr + s->memsz > k->end)
-            k->end = s->paddr + s->memsz;
-    }
-    return 0;
+    return mb_plan_image(buf, len, k, err, errlen);
 }
 
-/* The memory map as a PC firmware reports this machine's RAM (emu/machine.h):
- * 640 KiB of base memory, the BIOS ROM area reserved, RAM from 1 MiB to the
- * low-RAM top, and the rest of RAM from 4 GiB. Returns the entry count. */
+/* The memory map in Multiboot's format: each entry a size word (20, not
+ * counting itself), base, length and type; the types are E820's. */
 static int build_mmap(const machine_t *m, uint8_t *out)
 {
-    struct range { uint64_t base, len; uint32_t type; } e[MB_MMAP_MAX];
-    int n = 0;
-    uint64_t low = m->lowmem_top < 0xa0000 ? m->lowmem_top : 0xa0000;
-    e[n++] = (struct range){ 0, low, MB_MEM_AVAILABLE };
-    e[n++] = (struct range){ 0xf0000, 0x10000, MB_MEM_RESERVED };
-    if (m->lowmem_top > MB_1M)
-        e[n++] = (struct range){ MB_1M, m->lowmem_top - MB_1M, MB_MEM_AVAILABLE };
-    if (m->ram_size > m->lowmem_top)
-        e[n++] = (struct range){ HIMEM_BASE, m->ram_size - m->lowmem_top, MB_MEM_AVAILABLE };
+    memmap_entry_t e[MEMMAP_MAX];
+    int n = memmap_build(m, e);
     for (int i = 0; i < n; i++) {
         uint8_t *p = out + i * MB_MMAP_ENTRY;
         wr32(p, MB_MMAP_ENTRY - 4);
@@ -204,10 +206,10 @@ static bool zero_fill(machine_t *m, uint64_t pa, uint64_t n)
     return true;
 }
 
-uint32_t mb_load(machine_t *m, const mb_kernel_t *k, const uint8_t *buf, const mb_boot_t *b, char *err,
-                 size_t errlen)
+uint32_t mb_place(machine_t *m, const mb_kernel_t *k, const uint8_t *buf, const mb_boot_t *b, uint64_t info_size,
+                  uint64_t *mod_at, char *err, size_t errlen)
 {
-    /* Everything the kernel gets must be low RAM: Multiboot 1 addresses are 32-bit. */
+    /* Everything the kernel gets must be low RAM: Multiboot addresses are 32-bit. */
     for (int i = 0; i < k->nseg; i++) {
         const elf_seg_t *s = &k->seg[i];
         if (s->paddr + s->memsz > m->lowmem_top) {
@@ -218,29 +220,20 @@ uint32_t mb_load(machine_t *m, const mb_kernel_t *k, const uint8_t *buf, const m
         }
     }
     /* Plan the modules and the information block before writing anything. */
-    uint64_t at = page_up(k->end > MB_1M ? k->end : MB_1M);
-    uint64_t mod_at[MB_MAX_MODS];
     if (b->nmods > MB_MAX_MODS) {
         snprintf(err, errlen, "too many modules (%d, at most %d)", b->nmods, MB_MAX_MODS);
         return 0;
     }
+    uint64_t at = page_up(k->end > MB_1M ? k->end : MB_1M);
     for (int i = 0; i < b->nmods; i++) {
         mod_at[i] = at;
         at = page_up(at + b->mods[i].len);
     }
-    size_t cmd_len = strlen(b->cmdline) + 1, name_len = sizeof MB_LOADER_NAME;
-    size_t strs = cmd_len + name_len;
-    for (int i = 0; i < b->nmods; i++)
-        strs += strlen(b->mods[i].string) + 1;
-    const uint64_t mmap_off = 128, mods_off = mmap_off + MB_MMAP_MAX * MB_MMAP_ENTRY;
-    const uint64_t str_off = mods_off + (uint64_t)b->nmods * MB_MOD_SIZE;
-    uint64_t info = at, info_size = str_off + strs;
-    if (info + info_size > m->lowmem_top) {
+    if (at + info_size > m->lowmem_top) {
         snprintf(err, errlen, "kernel, modules and boot information need 0x%llx bytes of RAM, have 0x%llx",
-                 (unsigned long long)(info + info_size), (unsigned long long)m->lowmem_top);
+                 (unsigned long long)(at + info_size), (unsigned long long)m->lowmem_top);
         return 0;
     }
-
     for (int i = 0; i < k->nseg; i++) {
         const elf_seg_t *s = &k->seg[i];
         phys_copy_in(m, s->paddr, buf + s->offset, s->filesz);
@@ -248,6 +241,22 @@ uint32_t mb_load(machine_t *m, const mb_kernel_t *k, const uint8_t *buf, const m
     }
     for (int i = 0; i < b->nmods; i++)
         phys_copy_in(m, mod_at[i], b->mods[i].data, b->mods[i].len);
+    return (uint32_t)at;
+}
+
+uint32_t mb_load(machine_t *m, const mb_kernel_t *k, const uint8_t *buf, const mb_boot_t *b, char *err,
+                 size_t errlen)
+{
+    size_t cmd_len = strlen(b->cmdline) + 1, name_len = sizeof MB_LOADER_NAME;
+    size_t strs = cmd_len + name_len;
+    for (int i = 0; i < b->nmods && i < MB_MAX_MODS; i++)
+        strs += strlen(b->mods[i].string) + 1;
+    const uint64_t mmap_off = 128, mods_off = mmap_off + MEMMAP_MAX * MB_MMAP_ENTRY;
+    const uint64_t str_off = mods_off + (uint64_t)b->nmods * MB_MOD_SIZE;
+    uint64_t info_size = str_off + strs, mod_at[MB_MAX_MODS];
+    uint64_t info = mb_place(m, k, buf, b, info_size, mod_at, err, errlen);
+    if (!info)
+        return 0;
 
     /* The information block, built in a zeroed host buffer, then copied in. */
     uint8_t *p = calloc(1, info_size);
@@ -273,9 +282,8 @@ uint32_t mb_load(machine_t *m, const mb_kernel_t *k, const uint8_t *buf, const m
     }
     int nmap = build_mmap(m, p + mmap_off);
     uint32_t flags = MB_IF_MEM | MB_IF_CMDLINE | MB_IF_MODS | MB_IF_MMAP | MB_IF_LOADER;
-    uint64_t low = m->lowmem_top < 0xa0000 ? m->lowmem_top : 0xa0000;
     wr32(p + MB_INFO_FLAGS, flags);
-    wr32(p + MB_INFO_MEM_LOWER, (uint32_t)(low >> 10));
+    wr32(p + MB_INFO_MEM_LOWER, (uint32_t)(EBDA_BASE >> 10)); /* base memory ends at the EBDA */
     wr32(p + MB_INFO_MEM_UPPER, m->lowmem_top > MB_1M ? (uint32_t)((m->lowmem_top - MB_1M) >> 10) : 0);
     wr32(p + MB_INFO_CMDLINE, cmd_at);
     wr32(p + MB_INFO_MODS_CNT, (uint32_t)b->nmods);

@@ -32,7 +32,7 @@
 #define MB_IF_MMAP     0x040u
 #define MB_IF_LOADER   0x200u
 
-/* Memory map entry types. */
+/* Memory map entry types: E820's (devices/memmap.h builds the map). */
 #define MB_MEM_AVAILABLE 1
 #define MB_MEM_RESERVED  2
 
@@ -50,7 +50,6 @@
 #define MB_MOD_SIZE       16 /* mod_start, mod_end, string, reserved */
 #define MB_MMAP_ENTRY     24 /* size (= 20, not counting itself), base_addr, length, type */
 
-#define MB_MMAP_MAX       4  /* base memory, BIOS area, RAM above 1 MiB, RAM above 4 GiB */
 #define MB_MAX_MODS       64
 
 #define MB_LOADER_NAME "vmxemu"
@@ -91,6 +90,21 @@ int mb_find_header(const uint8_t *buf, size_t len, mb_header_t *h);
 /* Parse a kernel image into a load plan. Returns 0, or -1 with a one-line
  * reason in err. Pure: touches nothing but *k and err. */
 int mb_parse(const uint8_t *buf, size_t len, mb_kernel_t *k, char *err, size_t errlen);
+
+/* The image part of parsing, shared with Multiboot 2 (devices/multiboot2.c):
+ * with MB_HF_AOUT in k->hdr.flags, one segment from k->hdr's address fields;
+ * otherwise the ELF file's segments. Sets k->format, entry, nseg, seg and end
+ * (every segment must lie below 4 GiB). Returns 0, or -1 with err. */
+int mb_plan_image(const uint8_t *buf, size_t len, mb_kernel_t *k, char *err, size_t errlen);
+
+/* The placement part of loading, shared with Multiboot 2: check that the
+ * kernel lies in low RAM and that it, the modules (each on a page boundary
+ * from the first page above the kernel and 1 MiB, addresses in mod_at) and
+ * info_size bytes of boot information fit; then copy the kernel and the
+ * modules in. Returns the page-aligned address reserved for the boot
+ * information, or 0 with err (nothing written). */
+uint32_t mb_place(machine_t *m, const mb_kernel_t *k, const uint8_t *buf, const mb_boot_t *b, uint64_t info_size,
+                  uint64_t *mod_at, char *err, size_t errlen);
 
 /* Copy the kernel (buf is the image k was parsed from), the modules and the
  * boot information into m's RAM. Returns the information structure's address

@@ -1,5 +1,6 @@
 /* main.c - the vmxemu program: parse the command line, build the machine,
- * attach the devices, load the Multiboot kernel and its modules, run, and
+ * attach the devices, load the Multiboot 2 or Multiboot 1 kernel and its
+ * modules, run, and
  * turn the reason the machine stopped into the exit status of docs/cli.md. */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 
 #include "devices/devices.h"
 #include "devices/multiboot.h"
+#include "devices/multiboot2.h"
 #include "emu/cpumodel.h"
 #include "emu/flags.h"
 #include "emu/machine.h"
@@ -146,8 +148,11 @@ int main(int argc, char **argv)
     uint8_t *kernel = read_file(o.kernel, &klen);
     if (!kernel)
         die(ES_BAD_INPUT, "cannot read kernel %s: %s", o.kernel, strerror(errno));
+    /* A Multiboot 2 header wins: it is the richer protocol (ACPI tags). */
+    bool mb2 = mb2_find_header(kernel, klen) >= 0;
+    mb2_kernel_t k2;
     mb_kernel_t k;
-    if (mb_parse(kernel, klen, &k, err, sizeof err))
+    if (mb2 ? mb2_parse(kernel, klen, &k2, err, sizeof err) : mb_parse(kernel, klen, &k, err, sizeof err))
         die(ES_BAD_INPUT, "%s: %s", o.kernel, err);
     mb_module_t mods[OPT_MAX_MODS];
     for (int i = 0; i < o.nmods; i++) {
@@ -164,10 +169,12 @@ int main(int argc, char **argv)
     } else if (o.serial == SERIAL_FILE && !(out = fopen(o.serial_path, "w")))
         die(ES_BAD_INPUT, "cannot open serial output %s: %s", o.serial_path, strerror(errno));
 
-    machine_t *m = machine_new(o.ram, model, 1);
+    machine_t *m = machine_new(o.ram, model, o.smp);
     if (!m)
         die(ES_BAD_INPUT, "cannot create a machine with %llu MiB of RAM", (unsigned long long)(o.ram >> 20));
-    devices_t *dev = devices_attach(m, out);
+    /* fw_cfg carries -append alone, as QEMU's does */
+    const platform_config_t pc = { o.rtc_base, o.append };
+    devices_t *dev = devices_attach(m, out, &pc);
     if (!dev)
         die(ES_INTERNAL, "out of memory");
 
@@ -178,10 +185,14 @@ int main(int argc, char **argv)
         die(ES_INTERNAL, "out of memory");
     snprintf(cmdline, clen, o.append ? "%s %s" : "%s", o.kernel, o.append);
     const mb_boot_t boot = { cmdline, mods, o.nmods };
-    uint32_t info = mb_load(m, &k, kernel, &boot, err, sizeof err);
+    uint32_t info = mb2 ? mb2_load(m, &k2, kernel, &boot, err, sizeof err)
+                        : mb_load(m, &k, kernel, &boot, err, sizeof err);
     if (!info)
         die(ES_BAD_INPUT, "%s: %s", o.kernel, err);
-    mb_enter(m->cpu[0], info, k.entry);
+    if (mb2)
+        mb2_enter(m->cpu[0], info, k2.k.entry);
+    else
+        mb_enter(m->cpu[0], info, k.entry);
     free(kernel);
     free(cmdline);
     for (int i = 0; i < o.nmods; i++)

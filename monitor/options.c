@@ -5,6 +5,9 @@
  * a value either as the next word or after '='. */
 #include "monitor/options.h"
 
+#include "devices/devices.h"
+#include "devices/rtc.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -18,7 +21,9 @@
     O(APPEND, "-", "append", "CMDLINE", "kernel command line, after the kernel's file name")                  \
     O(INITRD, "-", "initrd", "FILE[ ARGS][,FILE2...]", "module(s), QEMU syntax; repeatable")                  \
     O(MODULE, "--", "module", "FILE[,ARGS]", "a Multiboot module with its argument string; repeatable")        \
+    O(SMP, "-", "smp", "N", "N vCPUs, 1 to 16 (default 1); the others wait for INIT-SIPI")                      \
     O(CPU, "--", "cpu", "MODEL", "CPU model to present (--cpu help lists them)")                               \
+    O(RTCBASE, "--", "rtc-base", "YYYY-MM-DDTHH:MM:SS", "the RTC's time (UTC) at start (default " RTC_DEFAULT_BASE ")") \
     O(SERIAL, "--", "serial", "stdio|file:PATH|none", "where COM1 and port 0xe9 output goes (default stdio)") \
     O(MAXCYC, "--", "max-cycles", "N", "stop after N guest cycles (0: no limit)")                              \
     O(STATS, "--", "stats", NULL, "print instructions, cycles and host MIPS on stderr at the end")             \
@@ -182,6 +187,23 @@ static int opt_value(options_t *o, enum opt_id id, const char *v, char *err, siz
         }
         return 0;
     }
+    case OPT_SMP: {
+        char *end;
+        errno = 0;
+        long n = strtol(v, &end, 10);
+        if (errno || !isdigit((unsigned char)*v) || *end || n < 1 || n > OPT_MAX_SMP) {
+            snprintf(err, errlen, "bad -smp '%s' (1 to %d)", v, OPT_MAX_SMP);
+            return -1;
+        }
+        o->smp = (int)n;
+        return 0;
+    }
+    case OPT_RTCBASE:
+        if (!rtc_parse_time(v, &o->rtc_base)) {
+            snprintf(err, errlen, "bad --rtc-base '%s' (YYYY-MM-DDTHH:MM:SS, UTC)", v);
+            return -1;
+        }
+        return 0;
     case OPT_STATS: o->stats = true; return 0;
     case OPT_VERSION: o->version = true; return 0;
     case OPT_HELP: o->help = true; return 0;
@@ -195,6 +217,8 @@ int options_parse(int argc, char **argv, options_t *o, char *err, size_t errlen)
     memset(o, 0, sizeof *o);
     o->ram = OPT_DEFAULT_RAM;
     o->serial = SERIAL_STDIO;
+    o->smp = 1;
+    rtc_parse_time(RTC_DEFAULT_BASE, &o->rtc_base);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == 0) {

@@ -15,6 +15,7 @@
 #define OPT_MIN_RAM     (2ull << 20)
 #define OPT_MAX_RAM     (64ull << 30)
 #define OPT_MAX_MODS    64
+#define OPT_MAX_SMP     16 /* MAX_CPUS (emu/machine.h) */
 
 /* Exit statuses besides the debug-exit port's (v << 1) | 1, which is always
  * odd: these are even so the two can never be confused.
@@ -51,6 +52,8 @@ typedef struct options {
     enum serial_mode serial;
     const char *serial_path;   /* SERIAL_FILE */
     uint64_t max_cycles;       /* 0: unlimited */
+    int smp;                   /* vCPUs, 1..OPT_MAX_SMP */
+    int64_t rtc_base;          /* Unix time the RTC reads at start (default RTC_DEFAULT_BASE) */
     bool stats, help, version;
 } options_t;
 

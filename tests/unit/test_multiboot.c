@@ -286,7 +286,7 @@ static void loads_info_modules_and_memory_map(void **state)
 
     uint32_t flags = get32(m, info);
     assert_int_equal(flags, MB_IF_MEM | MB_IF_CMDLINE | MB_IF_MODS | MB_IF_MMAP | MB_IF_LOADER);
-    assert_int_equal(get32(m, info + MB_INFO_MEM_LOWER), 640);
+    assert_int_equal(get32(m, info + MB_INFO_MEM_LOWER), 639); /* the EBDA takes the top KiB */
     assert_int_equal(get32(m, info + MB_INFO_MEM_UPPER), (64 - 1) * 1024);
     assert_string_equal((char *)m->ram + get32(m, info + MB_INFO_CMDLINE), "kernel.elf console=ttyS0");
     assert_string_equal((char *)m->ram + get32(m, info + MB_INFO_LOADER), MB_LOADER_NAME);
@@ -306,18 +306,21 @@ static void loads_info_modules_and_memory_map(void **state)
     assert_string_equal((char *)m->ram + get32(m, ml + 8), "/boot/a.bin");
     assert_string_equal((char *)m->ram + get32(m, ml + 24), "b.bin x=1 y");
 
-    /* 640K RAM, BIOS area reserved, RAM 1M..64M; no RAM above 4G */
+    /* base memory to the EBDA, EBDA and BIOS area reserved, RAM 1M..64M, the
+     * platform MMIO range reserved; no RAM above 4G */
     uint32_t mlen = get32(m, info + MB_INFO_MMAP_LEN), ma = get32(m, info + MB_INFO_MMAP_ADDR);
-    assert_int_equal(mlen, 3 * MB_MMAP_ENTRY);
-    assert_int_equal(get32(m, ma), 20);
-    assert_int_equal(get64(m, ma + 4), 0);
-    assert_int_equal(get64(m, ma + 12), 0xa0000);
-    assert_int_equal(get32(m, ma + 20), MB_MEM_AVAILABLE);
-    assert_int_equal(get64(m, ma + 24 + 4), 0xf0000);
-    assert_int_equal(get32(m, ma + 24 + 20), MB_MEM_RESERVED);
-    assert_int_equal(get64(m, ma + 48 + 4), MiB);
-    assert_int_equal(get64(m, ma + 48 + 12), 63 * MiB);
-    assert_int_equal(get32(m, ma + 48 + 20), MB_MEM_AVAILABLE);
+    static const struct { uint64_t base, len; uint32_t type; } want[] = {
+        { 0, 0x9fc00, MB_MEM_AVAILABLE },          { 0x9fc00, 0x400, MB_MEM_RESERVED },
+        { 0xe0000, 0x20000, MB_MEM_RESERVED },     { MiB, 63 * MiB, MB_MEM_AVAILABLE },
+        { 0xfec00000, 0x1400000, MB_MEM_RESERVED },
+    };
+    assert_int_equal(mlen, 5 * MB_MMAP_ENTRY);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(get32(m, ma + 24 * i), 20);
+        assert_int_equal(get64(m, ma + 24 * i + 4), want[i].base);
+        assert_int_equal(get64(m, ma + 24 * i + 12), want[i].len);
+        assert_int_equal(get32(m, ma + 24 * i + 20), want[i].type);
+    }
     machine_free(m);
 }
 
@@ -335,10 +338,10 @@ static void memory_map_above_4g(void **state)
     assert_true(info != 0);
     assert_int_equal(get32(m, info + MB_INFO_MEM_UPPER), (m->lowmem_top - MiB) >> 10);
     uint32_t ma = get32(m, info + MB_INFO_MMAP_ADDR);
-    assert_int_equal(get32(m, info + MB_INFO_MMAP_LEN), 4 * MB_MMAP_ENTRY);
-    assert_int_equal(get64(m, ma + 48 + 12), m->lowmem_top - MiB);
-    assert_int_equal(get64(m, ma + 72 + 4), HIMEM_BASE);
-    assert_int_equal(get64(m, ma + 72 + 12), ram - m->lowmem_top);
+    assert_int_equal(get32(m, info + MB_INFO_MMAP_LEN), 6 * MB_MMAP_ENTRY);
+    assert_int_equal(get64(m, ma + 72 + 12), m->lowmem_top - MiB);
+    assert_int_equal(get64(m, ma + 120 + 4), HIMEM_BASE);
+    assert_int_equal(get64(m, ma + 120 + 12), ram - m->lowmem_top);
     /* RAM reported above 4G is RAM the machine really has */
     assert_non_null(phys_ram_ptr(m, HIMEM_BASE + ram - m->lowmem_top - 1));
     assert_null(phys_ram_ptr(m, HIMEM_BASE + ram - m->lowmem_top));

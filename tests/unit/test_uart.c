@@ -201,7 +201,7 @@ static void ports_on_a_machine(void **state)
     fix_t *x = *state;
     machine_t *m = machine_new(16 << 20, NULL, 1);
     assert_non_null(m);
-    devices_t *d = devices_attach(m, x->f);
+    devices_t *d = devices_attach(m, x->f, NULL);
     assert_non_null(d);
     io_write(m, COM1_BASE, 1, 'S');
     io_write(m, DEBUGCON_PORT, 1, 'E');
