@@ -35,6 +35,10 @@ struct vmx_cpu {
     uint64_t vmcs_ptr;                 /* current-VMCS pointer, or VMCS_NONE */
     uint64_t vmcs[VMCS_FIELD_COUNT];   /* the current VMCS's fields while it is current */
     uint32_t launch_state;             /* of the current VMCS: 0 clear, 1 launched */
+    /* VM entry and exit (vmx/entry.c, exit.c, intercept.c) */
+    bool injecting;                    /* VM entry is delivering its injected event: no VM exit for it */
+    uint32_t vectoring_info;           /* the event being delivered in non-root operation, in the */
+    uint32_t vectoring_err;            /* IDT-vectoring format (bit 31 valid), and its error code */
 };
 
 /* The CPU model's VMX capabilities, or NULL when the model has no VMX. */
