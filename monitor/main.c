@@ -15,7 +15,9 @@
 #include "emu/cpumodel.h"
 #include "emu/flags.h"
 #include "emu/machine.h"
+#include "monitor/gdbstub.h"
 #include "monitor/options.h"
+#include "monitor/repl.h"
 
 /* How each machine exit ends the process: R(reason, status, message or NULL). */
 #define EXIT_MAP(R)                                                                 \
@@ -24,6 +26,7 @@
     R(MEXIT_CYCLES, ES_CYCLE_LIMIT, "cycle limit reached")                          \
     R(MEXIT_RESET, ES_RESET, "guest requested a reset")                             \
     R(MEXIT_INTERNAL, ES_INTERNAL, "stopped on an emulator limitation")             \
+    R(MEXIT_DEBUG, ES_QUIT, "quit while the guest was stopped")                     \
     R(MEXIT_NONE, ES_INTERNAL, "run loop returned without a reason")
 
 /* One line on stderr, then exit with status. */
@@ -144,6 +147,10 @@ int main(int argc, char **argv)
     if (!model)
         die(ES_BAD_INPUT, "unknown CPU model '%s' (--cpu help lists them)", o.cpu);
 
+    FILE *script = NULL;
+    if (o.monitor_script && !(script = fopen(o.monitor_script, "r")))
+        die(ES_BAD_INPUT, "cannot read monitor script %s: %s", o.monitor_script, strerror(errno));
+
     size_t klen;
     uint8_t *kernel = read_file(o.kernel, &klen);
     if (!kernel)
@@ -200,7 +207,15 @@ int main(int argc, char **argv)
 
     m->max_cycles = o.max_cycles;
     double t0 = now();
-    enum machine_exit why = machine_run(m);
+    enum machine_exit why;
+    if (o.gdb_port)
+        why = gdb_serve(m, o.gdb_port, o.gdb_wait);
+    else if (o.monitor || o.monitor_script)
+        why = mon_main(m, script);
+    else
+        why = machine_run(m);
+    if (script)
+        fclose(script);
     double secs = now() - t0;
     devices_free(dev); /* flushes the guest's output before anything else is said */
     if (out && out != stdout)

@@ -26,6 +26,11 @@
     O(RTCBASE, "--", "rtc-base", "YYYY-MM-DDTHH:MM:SS", "the RTC's time (UTC) at start (default " RTC_DEFAULT_BASE ")") \
     O(SERIAL, "--", "serial", "stdio|file:PATH|none", "where COM1 and port 0xe9 output goes (default stdio)") \
     O(MAXCYC, "--", "max-cycles", "N", "stop after N guest cycles (0: no limit)")                              \
+    O(MONITOR, "--", "monitor", NULL, "start stopped in the monitor (REPL; docs/monitor.md)")                   \
+    O(MONSCRIPT, "--", "monitor-script", "FILE", "run monitor commands from FILE instead of the terminal")       \
+    O(GDBDEF, "-", "s", NULL, "gdb server on tcp::1234 (-gdb tcp::1234)")                                      \
+    O(GDB, "-", "gdb", "tcp::PORT", "gdb server on 127.0.0.1:PORT")                                            \
+    O(GDBWAIT, "-", "S", NULL, "with -s/-gdb: wait for gdb before the first instruction")                      \
     O(STATS, "--", "stats", NULL, "print instructions, cycles and host MIPS on stderr at the end")             \
     O(VERSION, "--", "version", NULL, "print the version and exit")                                            \
     O(HELP, "--", "help", NULL, "print this help and exit")
@@ -162,6 +167,26 @@ static int opt_serial(options_t *o, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* -gdb tcp::PORT (QEMU's syntax; the host part may name the loopback address). */
+static int opt_gdb(options_t *o, const char *v, char *err, size_t errlen)
+{
+    static const char *const prefixes[] = { "tcp::", "tcp:127.0.0.1:", "tcp:localhost:" };
+    for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
+        size_t n = strlen(prefixes[k]);
+        if (strncmp(v, prefixes[k], n))
+            continue;
+        char *end;
+        errno = 0;
+        long port = strtol(v + n, &end, 10);
+        if (!errno && isdigit((unsigned char)v[n]) && !*end && port >= 1 && port <= 65535) {
+            o->gdb_port = (int)port;
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "bad -gdb '%s' (tcp::PORT, PORT 1 to 65535; only 127.0.0.1 is served)", v);
+    return -1;
+}
+
 static int opt_value(options_t *o, enum opt_id id, const char *v, char *err, size_t errlen)
 {
     switch (id) {
@@ -204,6 +229,11 @@ static int opt_value(options_t *o, enum opt_id id, const char *v, char *err, siz
             return -1;
         }
         return 0;
+    case OPT_MONITOR: o->monitor = true; return 0;
+    case OPT_MONSCRIPT: o->monitor_script = v; return 0;
+    case OPT_GDBDEF: o->gdb_port = OPT_GDB_DEFAULT_PORT; return 0;
+    case OPT_GDB: return opt_gdb(o, v, err, errlen);
+    case OPT_GDBWAIT: o->gdb_wait = true; return 0;
     case OPT_STATS: o->stats = true; return 0;
     case OPT_VERSION: o->version = true; return 0;
     case OPT_HELP: o->help = true; return 0;
@@ -258,6 +288,14 @@ int options_parse(int argc, char **argv, options_t *o, char *err, size_t errlen)
         }
         if (opt_value(o, (enum opt_id)id, v, err, errlen))
             return -1;
+    }
+    if (o->gdb_wait && !o->gdb_port) {
+        snprintf(err, errlen, "-S needs -s or -gdb tcp::PORT");
+        return -1;
+    }
+    if (o->gdb_port && (o->monitor || o->monitor_script)) {
+        snprintf(err, errlen, "--monitor and -s/-gdb cannot be combined (use gdb's `monitor` command)");
+        return -1;
     }
     bool cpu_help = o->cpu && strcmp(o->cpu, "help") == 0;
     if (!o->kernel && !o->help && !o->version && !cpu_help) {

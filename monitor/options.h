@@ -15,6 +15,7 @@
 #define OPT_MIN_RAM     (2ull << 20)
 #define OPT_MAX_RAM     (64ull << 30)
 #define OPT_MAX_MODS    64
+#define OPT_GDB_DEFAULT_PORT 1234 /* -s, as QEMU */
 #define OPT_MAX_SMP     16 /* MAX_CPUS (emu/machine.h) */
 
 /* Exit statuses besides the debug-exit port's (v << 1) | 1, which is always
@@ -27,7 +28,8 @@
     X(TRIPLE_FAULT, 6, "triple fault (shutdown); registers dumped on stderr")         \
     X(CYCLE_LIMIT, 8, "--max-cycles reached")                                         \
     X(RESET, 10, "the guest requested a reset")                                       \
-    X(INTERNAL, 12, "emulator limitation hit (message on stderr)")
+    X(INTERNAL, 12, "emulator limitation hit (message on stderr)")                   \
+    X(QUIT, 14, "quit from the monitor or gdb while the guest was stopped")
 
 enum exit_status {
 #define X(name, status, meaning) ES_##name = status,
@@ -54,6 +56,10 @@ typedef struct options {
     uint64_t max_cycles;       /* 0: unlimited */
     int smp;                   /* vCPUs, 1..OPT_MAX_SMP */
     int64_t rtc_base;          /* Unix time the RTC reads at start (default RTC_DEFAULT_BASE) */
+    bool monitor;              /* --monitor: start stopped in the REPL */
+    const char *monitor_script;/* --monitor-script FILE (implies the monitor) */
+    int gdb_port;              /* -s / -gdb tcp::PORT; 0: no gdb server */
+    bool gdb_wait;             /* -S */
     bool stats, help, version;
 } options_t;
 

@@ -1,0 +1,306 @@
+/* break.c - the monitor's debug hook: breakpoints, watchpoints, step/next
+ * and Ctrl-C, decided before each instruction (see break.h). */
+#include "monitor/break.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "emu/mmu.h"
+#include "monitor/guestmem.h"
+
+const char *const bp_kind_names[BPK_COUNT] = {
+#define K(kind, name) [BPK_##kind] = name,
+    BP_KINDS(K)
+#undef K
+};
+
+static bool before_insn(void *opaque, cpu_t *c);
+
+void dbg_init(dbg_t *d, machine_t *m)
+{
+    memset(d, 0, sizeof *d);
+    d->m = m;
+    d->next_id = 1;
+    d->hook.before_insn = before_insn;
+    d->hook.opaque = d;
+}
+
+static bool is_watch(enum bp_kind k)
+{
+    return k == BPK_WATCH || k == BPK_WATCHP;
+}
+
+bool dbg_watch_value(dbg_t *d, cpu_t *c, const bp_t *b, uint64_t *v)
+{
+    uint64_t val = 0;
+    size_t got = b->kind == BPK_WATCH ? gm_read_lin(c, b->lo, &val, (size_t)b->len)
+                                      : gm_read_phys(d->m, b->lo, &val, (size_t)b->len);
+    *v = val;
+    return got == (size_t)b->len;
+}
+
+int dbg_add(dbg_t *d, enum bp_kind kind, uint64_t lo, uint64_t hi, int len, enum bp_origin origin)
+{
+    for (int i = 0; i < MAX_BP; i++) {
+        bp_t *b = &d->bp[i];
+        if (b->id)
+            continue;
+        *b = (bp_t){ .id = d->next_id++, .kind = kind, .origin = origin, .lo = lo, .hi = hi, .len = len };
+        if (is_watch(kind))
+            b->old_valid = dbg_watch_value(d, d->m->cpu[d->step_cpu], b, &b->old);
+        return b->id;
+    }
+    return -1;
+}
+
+bool dbg_delete(dbg_t *d, int id)
+{
+    for (int i = 0; i < MAX_BP; i++)
+        if (id > 0 && d->bp[i].id == id) {
+            d->bp[i].id = 0;
+            return true;
+        }
+    return false;
+}
+
+int dbg_find(const dbg_t *d, enum bp_kind kind, uint64_t lo, int len, enum bp_origin origin)
+{
+    for (int i = 0; i < MAX_BP; i++) {
+        const bp_t *b = &d->bp[i];
+        if (b->id && b->kind == kind && b->lo == lo && b->origin == origin && (!is_watch(kind) || b->len == len))
+            return b->id;
+    }
+    return 0;
+}
+
+const bp_t *dbg_get(const dbg_t *d, int id)
+{
+    for (int i = 0; i < MAX_BP; i++)
+        if (id > 0 && d->bp[i].id == id)
+            return &d->bp[i];
+    return NULL;
+}
+
+__attribute__((format(printf, 4, 5))) static bool stop(dbg_t *d, cpu_t *c, bp_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->why, sizeof d->why, fmt, ap);
+    va_end(ap);
+    d->stop_cpu = c->index;
+    d->stop_bp = b ? b->id : 0;
+    d->stop_kind = b ? b->kind : BPK_COUNT;
+    d->stop_addr = b ? b->lo : 0;
+    if (b)
+        b->hits++;
+    return true;
+}
+
+/* Where the IDT sends vector vec: the handler's CS selector (RPL dropped) and
+ * offset; false if the gate cannot be read or is not an interrupt/trap gate. */
+static bool idt_target(cpu_t *c, unsigned vec, uint16_t *sel, uint64_t *off)
+{
+    uint8_t g[16];
+    if (c->mode == MODE_REAL) {
+        if (gm_read_lin(c, c->idtr.base + vec * 4, g, 4) != 4)
+            return false;
+        *off = (uint64_t)g[0] | (uint64_t)g[1] << 8;
+        *sel = (uint16_t)(g[2] | g[3] << 8);
+        return true;
+    }
+    unsigned size = c->mode == MODE_LONG64 || c->mode == MODE_COMPAT16 || c->mode == MODE_COMPAT32 ? 16 : 8;
+    if (gm_read_lin(c, c->idtr.base + vec * size, g, size) != size || !(g[5] & 0x80) || (g[5] & 0xf) == 5)
+        return false;
+    *off = (uint64_t)g[0] | (uint64_t)g[1] << 8 | (uint64_t)g[6] << 16 | (uint64_t)g[7] << 24;
+    if (size == 16)
+        *off |= (uint64_t)(g[8] | g[9] << 8 | g[10] << 16 | (uint32_t)g[11] << 24) << 32;
+    *sel = (uint16_t)((g[2] | g[3] << 8) & ~3);
+    return true;
+}
+
+static bool at_handler(cpu_t *c, unsigned vec)
+{
+    uint16_t sel;
+    uint64_t off;
+    if (c->ev_vec != vec || !idt_target(c, vec, &sel, &off))
+        return false;
+    if (c->mode == MODE_REAL)
+        return c->rip == off && c->seg[S_CS].sel == sel;
+    return c->rip == off && (c->seg[S_CS].sel & ~3) == sel;
+}
+
+/* The I/O port or MSR the next instruction accesses: 'i' (port in *num), 'm'
+ * (MSR in *num) or 0. */
+static int next_access(cpu_t *c, uint64_t pc, uint64_t *num)
+{
+    uint8_t buf[15];
+    size_t n = gm_read_lin(c, pc, buf, sizeof buf);
+    x86_insn i;
+    if (n == 0 || x86_decode(&i, buf, n, (enum x86_mode)c->dmode) <= 0)
+        return 0;
+    switch (i.id) {
+    case XI_IN_ALIb: case XI_IN_eAXIb: case XI_OUT_IbAL: case XI_OUT_IbeAX:
+        *num = i.imm & 0xff;
+        return 'i';
+    case XI_IN_ALDX: case XI_IN_eAXDX: case XI_OUT_DXAL: case XI_OUT_DXeAX:
+    case XI_INSB: case XI_INS: case XI_OUTSB: case XI_OUTS:
+        *num = c->gpr[R_RDX] & 0xffff;
+        return 'i';
+    case XI_RDMSR: case XI_WRMSR:
+        *num = (uint32_t)c->gpr[R_RCX];
+        return 'm';
+    default:
+        return 0;
+    }
+}
+
+/* Breakpoints other than watchpoints, for vCPU c about to run the instruction at pc. */
+static bool check_breaks(dbg_t *d, cpu_t *c, uint64_t pc)
+{
+    uint64_t num = 0;
+    int acc = -1; /* next_access(), decoded at most once */
+    for (int k = 0; k < MAX_BP; k++) {
+        bp_t *b = &d->bp[k];
+        if (!b->id)
+            continue;
+        uint64_t pa;
+        switch (b->kind) {
+        case BPK_LIN:
+            if (pc == b->lo)
+                return stop(d, c, b, "breakpoint %d, linear %#llx", b->id, (unsigned long long)pc);
+            break;
+        case BPK_PHYS:
+            if (gm_translate(c, pc, ACC_EXEC, &pa, NULL) && pa == b->lo)
+                return stop(d, c, b, "breakpoint %d, physical %#llx", b->id, (unsigned long long)pa);
+            break;
+        case BPK_EXC:
+            if (at_handler(c, (unsigned)b->lo))
+                return stop(d, c, b, "breakpoint %d, exception %llu delivered", b->id, (unsigned long long)b->lo);
+            break;
+        case BPK_CYCLE:
+            if (c->cycles >= b->lo) {
+                /* one-shot: the cycle has passed for good */
+                stop(d, c, b, "breakpoint %d, cycle %llu reached", b->id, (unsigned long long)b->lo);
+                b->id = 0;
+                return true;
+            }
+            break;
+        case BPK_IO:
+        case BPK_MSR:
+            if (acc < 0)
+                acc = next_access(c, pc, &num);
+            if (acc == (b->kind == BPK_IO ? 'i' : 'm') && num >= b->lo && num <= b->hi)
+                return stop(d, c, b, "breakpoint %d, %s %#llx accessed by the next instruction", b->id,
+                            b->kind == BPK_IO ? "I/O port" : "MSR", (unsigned long long)num);
+            break;
+        default:
+            break;
+        }
+    }
+    return false;
+}
+
+static bool check_watches(dbg_t *d, cpu_t *c)
+{
+    for (int k = 0; k < MAX_BP; k++) {
+        bp_t *b = &d->bp[k];
+        uint64_t v;
+        if (!b->id || !is_watch(b->kind) || !dbg_watch_value(d, c, b, &v))
+            continue;
+        if (b->old_valid && v != b->old) {
+            uint64_t old = b->old;
+            b->old = v;
+            return stop(d, c, b, "watchpoint %d, %s %#llx: %#llx -> %#llx", b->id,
+                        b->kind == BPK_WATCH ? "linear" : "physical", (unsigned long long)b->lo,
+                        (unsigned long long)old, (unsigned long long)v);
+        }
+        b->old = v;
+        b->old_valid = true;
+    }
+    return false;
+}
+
+static bool before_insn(void *opaque, cpu_t *c)
+{
+    dbg_t *d = opaque;
+    int i = c->index;
+    uint64_t pc = gm_pc(c);
+    if (d->interrupt) {
+        d->interrupt = 0;
+        return stop(d, c, NULL, "interrupted");
+    }
+    if (d->poll && (++d->poll_count & 4095) == 0 && d->poll(d->poll_opaque))
+        return stop(d, c, NULL, "interrupted by the debugger");
+    /* The run loop asks again about an instruction it did not run (deadline,
+     * HLT): the answer was given already. */
+    bool first = !d->asked[i];
+    if (!first && d->last_icount[i] == c->insn_count && d->last_pc[i] == pc)
+        return false;
+    d->asked[i] = true;
+    d->last_icount[i] = c->insn_count;
+    d->last_pc[i] = pc;
+    if (check_watches(d, c))
+        return true;
+    /* The instruction a vCPU stopped at runs when it resumes: not again. */
+    if (!first && check_breaks(d, c, pc))
+        return true;
+    if (i != d->step_cpu)
+        return false;
+    if (d->next_active && pc == d->next_pc && c->gpr[R_RSP] >= d->next_rsp)
+        return stop(d, c, NULL, "next");
+    if (d->stepping) {
+        if (d->step_left == 0)
+            return stop(d, c, NULL, "step");
+        d->step_left--;
+    }
+    return false;
+}
+
+/* A call at vCPU c's RIP: its length, else 0. */
+static int call_len(cpu_t *c)
+{
+    uint8_t buf[15];
+    size_t n = gm_read_lin(c, gm_pc(c), buf, sizeof buf);
+    x86_insn i;
+    if (n == 0 || x86_decode(&i, buf, n, (enum x86_mode)c->dmode) <= 0)
+        return 0;
+    bool call = i.id == XI_CALL_Jz || i.id == XI_CALL_Ev || i.id == XI_CALLF_Mp || i.id == XI_CALLF_Ap;
+    return call ? i.len : 0;
+}
+
+enum machine_exit dbg_run(dbg_t *d, int cpu, uint64_t steps, bool next)
+{
+    machine_t *m = d->m;
+    cpu_t *c = m->cpu[cpu];
+    d->step_cpu = cpu;
+    d->stepping = steps > 0;
+    d->step_left = steps;
+    d->next_active = false;
+    if (next) {
+        int len = call_len(c);
+        if (len) {
+            d->next_active = true;
+            d->next_pc = c->rip + (uint64_t)len;
+            d->next_rsp = c->gpr[R_RSP];
+        } else {
+            d->stepping = true;
+            d->step_left = 1;
+        }
+    }
+    memset(d->asked, 0, sizeof d->asked);
+    d->why[0] = 0;
+    d->stop_bp = 0;
+    d->stop_cpu = cpu;
+    bool any = d->stepping || d->next_active || d->poll;
+    for (int k = 0; k < MAX_BP && !any; k++)
+        any = d->bp[k].id != 0;
+    machine_set_debug(m, any ? &d->hook : NULL);
+    machine_resume(m);
+    enum machine_exit why = machine_run(m);
+    if (why == MEXIT_DEBUG && !d->why[0]) {
+        d->interrupt = 0;
+        snprintf(d->why, sizeof d->why, "interrupted");
+    }
+    return why;
+}

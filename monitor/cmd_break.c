@@ -1,0 +1,146 @@
+/* cmd_break.c - break, watch, delete and `info break`: the monitor's view of
+ * the breakpoint table in monitor/break.c. */
+#include <string.h>
+
+#include "monitor/repl.h"
+
+/* `break KIND ...` forms with a keyword: B(word, kind, what the argument is). */
+#define BREAK_FORMS(B)                       \
+    B("phys", BPK_PHYS, "physical address")  \
+    B("exc", BPK_EXC, "vector (0-255)")      \
+    B("io", BPK_IO, "port (0-0xffff)")       \
+    B("msr", BPK_MSR, "MSR number")          \
+    B("cycle", BPK_CYCLE, "cycle")
+
+/* VMX forms: they need state vmx/ does not provide yet. */
+static const char *const vmx_forms[] = { "exit", "entry", "failed-entry" };
+
+/* "N" or "N-M" (inclusive); limit is the largest value allowed. */
+static bool parse_range(mon_t *mon, const char *s, uint64_t limit, uint64_t *lo, uint64_t *hi)
+{
+    char buf[64];
+    const char *dash = strchr(s, '-');
+    if (strlen(s) >= sizeof buf)
+        return mon_err(mon, "bad range '%s'", s);
+    strcpy(buf, s);
+    if (dash)
+        buf[dash - s] = 0;
+    if (!mon_parse_u64(mon, buf, lo))
+        return false;
+    *hi = *lo;
+    if (dash && !mon_parse_u64(mon, dash + 1, hi))
+        return false;
+    if (*lo > limit || *hi > limit || *hi < *lo)
+        return mon_err(mon, "bad range '%s' (at most %#llx, low end first)", s, (unsigned long long)limit);
+    return true;
+}
+
+static void added(mon_t *mon, int id)
+{
+    const bp_t *b = dbg_get(&mon->dbg, id);
+    fprintf(mon->out, "breakpoint %d: %s %#llx", id, bp_kind_names[b->kind], (unsigned long long)b->lo);
+    if (b->hi != b->lo)
+        fprintf(mon->out, "-%#llx", (unsigned long long)b->hi);
+    fputc('\n', mon->out);
+}
+
+bool cmd_break(mon_t *mon, const mon_args_t *a)
+{
+    if (a->argc < 2)
+        return mon_err(mon, "usage: break ADDR | phys PADDR | exc VEC | io PORT[-END] | msr MSR[-END] | cycle N");
+    const char *w = a->argv[1];
+    for (size_t k = 0; k < sizeof vmx_forms / sizeof vmx_forms[0]; k++)
+        if (strcmp(w, vmx_forms[k]) == 0)
+            return mon_err(mon, "break %s: %s", w, MON_NO_VMX);
+    enum bp_kind kind = BPK_LIN;
+    const char *what = "linear address", *arg = w;
+#define B(word, k, desc)                 \
+    if (strcmp(w, word) == 0) {          \
+        kind = k;                        \
+        what = desc;                     \
+        arg = a->argc == 3 ? a->argv[2] : NULL; \
+    }
+    BREAK_FORMS(B)
+#undef B
+    if (!arg || (kind == BPK_LIN && a->argc != 2))
+        return mon_err(mon, "usage: break %s%s", kind == BPK_LIN ? "" : w, kind == BPK_LIN ? "ADDR" : " ARG");
+    uint64_t lo, hi;
+    static const uint64_t limits[BPK_COUNT] = { [BPK_LIN] = ~0ull, [BPK_PHYS] = ~0ull, [BPK_EXC] = 255,
+                                                [BPK_IO] = 0xffff, [BPK_MSR] = 0xffffffff, [BPK_CYCLE] = ~0ull };
+    uint32_t msrnum;
+    bool by_name = kind == BPK_MSR && mon_msr_by_name(arg, &msrnum);
+    if (by_name)
+        lo = hi = msrnum;
+    if (!by_name && !parse_range(mon, arg, limits[kind], &lo, &hi))
+        return false;
+    if ((kind == BPK_LIN || kind == BPK_PHYS || kind == BPK_CYCLE || kind == BPK_EXC) && hi != lo)
+        return mon_err(mon, "a %s breakpoint takes one %s, not a range", bp_kind_names[kind], what);
+    int id = dbg_add(&mon->dbg, kind, lo, hi, 0, BPO_USER);
+    if (id < 0)
+        return mon_err(mon, "too many breakpoints (at most %d)", MAX_BP);
+    added(mon, id);
+    return true;
+}
+
+bool cmd_watch(mon_t *mon, const mon_args_t *a)
+{
+    int i = 1;
+    enum bp_kind kind = BPK_WATCH;
+    if (a->argc > 1 && strcmp(a->argv[1], "phys") == 0) {
+        kind = BPK_WATCHP;
+        i++;
+    }
+    uint64_t addr, len = 8;
+    if (a->argc < i + 1 || a->argc > i + 2)
+        return mon_err(mon, "usage: watch [phys] ADDR [LEN]");
+    if (!mon_parse_u64(mon, a->argv[i], &addr) || (a->argc == i + 2 && !mon_parse_u64(mon, a->argv[i + 1], &len)))
+        return false;
+    if (len < 1 || len > 8)
+        return mon_err(mon, "a watchpoint covers 1 to 8 bytes");
+    int id = dbg_add(&mon->dbg, kind, addr, addr + len - 1, (int)len, BPO_USER);
+    if (id < 0)
+        return mon_err(mon, "too many breakpoints (at most %d)", MAX_BP);
+    const bp_t *b = dbg_get(&mon->dbg, id);
+    fprintf(mon->out, "watchpoint %d: %s %#llx, %d bytes, now ", id, bp_kind_names[kind], (unsigned long long)addr,
+            (int)len);
+    if (b->old_valid)
+        fprintf(mon->out, "%#llx\n", (unsigned long long)b->old);
+    else
+        fprintf(mon->out, "unreadable (not mapped or not RAM)\n");
+    return true;
+}
+
+bool cmd_delete(mon_t *mon, const mon_args_t *a)
+{
+    if (a->argc != 2)
+        return mon_err(mon, "usage: delete ID | all");
+    if (strcmp(a->argv[1], "all") == 0) {
+        for (int k = 0; k < MAX_BP; k++)
+            if (mon->dbg.bp[k].origin == BPO_USER)
+                mon->dbg.bp[k].id = 0;
+        return true;
+    }
+    uint64_t id;
+    if (!mon_parse_u64(mon, a->argv[1], &id))
+        return false;
+    if (id > 0x7fffffff || !dbg_delete(&mon->dbg, (int)id))
+        return mon_err(mon, "no breakpoint %llu", (unsigned long long)id);
+    return true;
+}
+
+void mon_info_break(mon_t *mon)
+{
+    int n = 0;
+    for (int k = 0; k < MAX_BP; k++) {
+        const bp_t *b = &mon->dbg.bp[k];
+        if (!b->id)
+            continue;
+        fprintf(mon->out, "%-3d %-14s %#llx", b->id, bp_kind_names[b->kind], (unsigned long long)b->lo);
+        if (b->hi != b->lo)
+            fprintf(mon->out, "-%#llx", (unsigned long long)b->hi);
+        fprintf(mon->out, " hits=%llu%s\n", (unsigned long long)b->hits, b->origin == BPO_USER ? "" : " (gdb)");
+        n++;
+    }
+    if (!n)
+        fprintf(mon->out, "no breakpoints\n");
+}
