@@ -17,7 +17,7 @@
  * - PUSHFD at IOPL 3 shows IOPL but not VM;
  * - RF: a fault's EFLAGS image has RF = 1, IRET loads it, and the processor
  *   clears it at the start of the next instruction, so a later INT n pushes
- *   RF = 0 (SDM Vol. 3B 17.3.1.1);
+ *   RF = 0 (SDM Vol. 3A 2.3 "RF", Vol. 3B 17.3.1.1);
  * - INT 41h leaves V86 mode for good and the code returns to long mode.
  * QEMU (TCG) agrees except that it omits RF in fault images. */
 #include "guest.h"
@@ -162,7 +162,7 @@ int test_main(const struct mb_info *mbi)
     CHECK_EQ(res(I40_CS) & 0xffff, BLOB_SEG);
     CHECK_EQ(res(I40_EFLAGS) & (F_VM | F_IOPL), F_VM | F_IOPL);
     /* RF: the IRET of the #GP monitor loaded RF = 1 from the fault's image; the processor clears it
-     * again at the start of the next instruction (SDM Vol. 3B 17.3.1.1), so an INT n pushes RF = 0 */
+     * once the next instruction completes (SDM Vol. 3A 2.3, Vol. 3B 17.3.1.1): an INT n pushes RF = 0 */
     CHECK_EQ(res(I40_EFLAGS) & F_RF, 0);
     CHECK_EQ(res(I40_ESP), V86_SP);
     CHECK_EQ(res(I40_SS) & 0xffff, 0);
