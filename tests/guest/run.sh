@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh BUILD - run the guest test kernels under BUILD/vmxemu and check each
 # exit status against tests.list; then the determinism check (one kernel run
-# twice: serial output and --stats counts must match byte for byte) and the
+# twice: serial output and --stats counts must match byte for byte; the same
+# for the 4-vCPU SMP test) and the
 # bad-input checks (badinput.sh). Ends with the line "N passed, N failed".
 # Environment: GUEST_MAX_CYCLES (default 500000000; the tests need far less), GUEST_TIMEOUT seconds (120).
 BUILD=${1:-build}
@@ -49,23 +50,35 @@ while read -r kernel expect args; do
 done <"$HERE/tests.list"
 
 # ---- determinism: same kernel, same input, twice ----
+# det TAG KERNEL ARGS...: run KERNEL with --stats, keeping its status and counts under TAG
 det() {
-    run bench.elf "det$1" --stats -append "iters=1" "$G/bench.elf"
-    echo "$st" >"$LOG/det$1.status"
-    grep -E '^(instructions|cycles):' "$LOG/det$1.err" >"$LOG/det$1.counts"
+    tag=$1 kern=$2
+    shift 2
+    run "$kern" "$tag" --stats "$@" "$G/$kern"
+    echo "$st" >"$LOG/$tag.status"
+    grep -E '^(instructions|cycles):' "$LOG/$tag.err" >"$LOG/$tag.counts"
 }
-det 1
-det 2
-if [ "$(cat "$LOG/det1.status")" != 1 ]; then
-    bad determinism "first run exit status $(cat "$LOG/det1.status"), expected 1" "$LOG/det1.out $LOG/det1.err"
-elif ! [ -s "$LOG/det1.counts" ]; then
-    bad determinism "no --stats counts" "$LOG/det1.err"
-elif cmp -s "$LOG/det1.out" "$LOG/det2.out" && cmp -s "$LOG/det1.counts" "$LOG/det2.counts" &&
-    cmp -s "$LOG/det1.status" "$LOG/det2.status"; then
-    ok "determinism ($(tr '\n' ' ' <"$LOG/det1.counts"))"
-else
-    bad determinism "two runs differ" "$LOG/det1.counts $LOG/det2.counts"
-fi
+# same_runs NAME TAG1 TAG2: both runs passed with identical output, status and counts
+same_runs() {
+    name=$1 a=$2 b=$3
+    if [ "$(cat "$LOG/$a.status")" != 1 ]; then
+        bad "$name" "first run exit status $(cat "$LOG/$a.status"), expected 1" "$LOG/$a.out $LOG/$a.err"
+    elif ! [ -s "$LOG/$a.counts" ]; then
+        bad "$name" "no --stats counts" "$LOG/$a.err"
+    elif cmp -s "$LOG/$a.out" "$LOG/$b.out" && cmp -s "$LOG/$a.counts" "$LOG/$b.counts" &&
+        cmp -s "$LOG/$a.status" "$LOG/$b.status"; then
+        ok "$name ($(tr '\n' ' ' <"$LOG/$a.counts"))"
+    else
+        bad "$name" "two runs differ" "$LOG/$a.counts $LOG/$b.counts"
+    fi
+}
+det det1 bench.elf -append "iters=1"
+det det2 bench.elf -append "iters=1"
+same_runs determinism det1 det2
+# four vCPUs taking turns: the SMP test's output must not depend on the host
+det smpdet1 smp.elf -smp 4
+det smpdet2 smp.elf -smp 4
+same_runs "determinism, 4 vCPUs" smpdet1 smpdet2
 
 # ---- the command line seen from the guest (hello prints what it got) ----
 # expect_out NAME PATTERN...: the last run's serial output holds every pattern
