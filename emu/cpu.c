@@ -12,6 +12,7 @@
 void cpu_update_mode(cpu_t *c)
 {
     const seg_t *cs = &c->seg[S_CS];
+    c->fetch_epoch++; /* CS, CPL or the paging mode may have changed: chained blocks are stale */
     if (!(c->cr0 & CR0_PE)) {
         c->mode = MODE_REAL;
         c->dmode = X86_M16;

@@ -266,6 +266,8 @@ typedef struct cpu {
     uint64_t insn_count;     /* instructions retired (for bench and the monitor) */
     const struct dblock *blk; /* the decoded block being run, and the RIP it started at */
     uint64_t blk_rip;
+    struct dblock *last_blk; /* the block that completed last (it remembers its successor) */
+    uint64_t fetch_epoch;    /* bumped whenever RIP -> physical may have changed: TLB flushes, mode changes */
 } cpu_t;
 
 /* Reset to the power-on state (SDM Vol. 3A "Initialization Overview"). */

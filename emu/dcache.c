@@ -86,6 +86,8 @@ dblock_t *dcache_fill(struct dcache *dc, machine_t *m, uint64_t pa, uint32_t key
     b->gen = dc->page_gen[pa >> 12];
     b->insns = &dc->pool[dc->pool_used];
     b->n = 0;
+    b->serial = ++dc->serial;
+    b->succ = NULL;
 
     unsigned off = 0;
     while (b->n < DBLOCK_MAX && off < avail) {

@@ -18,6 +18,13 @@ typedef struct dblock {
     uint32_t gen;    /* the page's code generation when the block was decoded */
     dinsn_t *insns;  /* NULL: slot empty */
     uint32_t n;      /* instructions in the block */
+    uint32_t serial; /* distinguishes successive occupants of the slot */
+    /* Chaining: the block that ran after this one, valid while RIP matches,
+     * the vCPU's fetch epoch is unchanged and the successor is still the
+     * same, unmodified block (emu/run.c). */
+    struct dblock *succ;
+    uint64_t succ_rip, succ_epoch;
+    uint32_t succ_serial;
 } dblock_t;
 
 #define DCACHE_NBLOCKS (1u << 15)
@@ -28,6 +35,7 @@ struct dcache {
     uint32_t pool_used;
     uint32_t *page_gen;              /* per physical page: code generation */
     uint32_t *line_mask;             /* per physical page: 128-byte lines holding decoded code */
+    uint32_t serial;                 /* last block serial handed out */
 };
 
 struct dcache *dcache_new(void);

@@ -259,33 +259,39 @@ static inline bool covers(const tlb_entry_t *e, uint64_t la)
 
 void tlb_flush_all(cpu_t *c)
 {
+    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
     memset(c->tlb_sup, 0xff, sizeof c->tlb_sup);
     memset(c->tlb_user, 0xff, sizeof c->tlb_user);
 }
 
 void tlb_flush_nonglobal(cpu_t *c)
 {
+    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
     TLB_SCAN(c, !(e->pcid_g & TLB_GLOBAL));
 }
 
 void tlb_flush_page(cpu_t *c, uint64_t la)
 {
+    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
     /* a large page sits in the TLB as several 4 KiB entries: find them all */
     TLB_SCAN(c, covers(e, la));
 }
 
 void tlb_flush_pcid(cpu_t *c, uint16_t pcid, int keep_global)
 {
+    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
     TLB_SCAN(c, (e->pcid_g & 0xfff) == pcid && !(keep_global && (e->pcid_g & TLB_GLOBAL)));
 }
 
 void tlb_flush_page_pcid(cpu_t *c, uint64_t la, uint16_t pcid)
 {
+    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
     TLB_SCAN(c, covers(e, la) && (e->pcid_g & 0xfff) == pcid && !(e->pcid_g & TLB_GLOBAL));
 }
 
 void tlb_flush_cr3(cpu_t *c, uint16_t pcid, bool keep_pcid)
 {
+    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
     /* the TLB holds one PCID's non-global entries at a time (tags carry no PCID) */
     TLB_SCAN(c, !(e->pcid_g & TLB_GLOBAL) && !(keep_pcid && (e->pcid_g & 0xfff) == pcid));
 }

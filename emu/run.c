@@ -91,30 +91,46 @@ static void run_uncached(cpu_t *c, uint64_t la, uint64_t pa, unsigned limit_room
 static inline __attribute__((always_inline)) void run_block(cpu_t *c, bool single)
 {
     machine_t *m = c->m;
-    unsigned limit_room;
-    c->insn_rip = c->rip; /* a fetch fault is reported at the instruction being fetched */
-    uint64_t la = fetch_lin(c, &limit_room);
-    uint64_t pa = fetch_pa(c, la);
-    uint32_t key = c->dmode | (uint32_t)c->nonroot << 2; /* non-root code binds VMX's handlers */
-    dblock_t *b = dcache_lookup(m->dcache, pa, key);
-    if (unlikely(!b)) {
-        const uint8_t *host = phys_ram_ptr(m, pa);
-        if (!host) {
+    dblock_t *b, *prev = c->last_blk;
+    /* Chained: the block that followed last time, if nothing it depends on changed. */
+    if (likely(prev && prev->succ && prev->succ_rip == c->rip && prev->succ_epoch == c->fetch_epoch &&
+               prev->succ->serial == prev->succ_serial &&
+               prev->succ->gen == m->dcache->page_gen[prev->succ->pa >> 12])) {
+        b = prev->succ;
+    } else {
+        unsigned limit_room;
+        c->insn_rip = c->rip; /* a fetch fault is reported at the instruction being fetched */
+        uint64_t la = fetch_lin(c, &limit_room);
+        uint64_t pa = fetch_pa(c, la);
+        uint32_t key = c->dmode | (uint32_t)c->nonroot << 2; /* non-root code binds VMX's handlers */
+        b = dcache_lookup(m->dcache, pa, key);
+        if (unlikely(!b)) {
+            const uint8_t *host = phys_ram_ptr(m, pa);
+            if (!host) {
+                c->last_blk = NULL;
+                run_uncached(c, la, pa, limit_room);
+                return;
+            }
+            unsigned avail = 4096 - (unsigned)(pa & 0xfff);
+            if (c->mode != MODE_LONG64) {
+                uint64_t room = (uint64_t)c->seg[S_CS].limit - c->rip + 1;
+                if (room < avail)
+                    avail = (unsigned)room;
+            }
+            b = dcache_fill(m->dcache, m, pa, key, host, avail);
+        }
+        if (unlikely(b->n == 0)) {
+            /* the first instruction continues on the next page */
+            c->last_blk = NULL;
             run_uncached(c, la, pa, limit_room);
             return;
         }
-        unsigned avail = 4096 - (unsigned)(pa & 0xfff);
-        if (c->mode != MODE_LONG64) {
-            uint64_t room = (uint64_t)c->seg[S_CS].limit - c->rip + 1;
-            if (room < avail)
-                avail = (unsigned)room;
+        if (prev) {
+            prev->succ = b;
+            prev->succ_rip = c->rip;
+            prev->succ_epoch = c->fetch_epoch;
+            prev->succ_serial = b->serial;
         }
-        b = dcache_fill(m->dcache, m, pa, key, host, avail);
-    }
-    if (unlikely(b->n == 0)) {
-        /* the first instruction continues on the next page */
-        run_uncached(c, la, pa, limit_room);
-        return;
     }
     /* The landing pad counts the instructions a faulting block retired from
      * these two (see retired_before_fault). */
@@ -127,6 +143,7 @@ static inline __attribute__((always_inline)) void run_block(cpu_t *c, bool singl
     c->insn_count += (uint64_t)(d - b->insns);
     c->stop &= ~STOP_BRANCH;
     c->blk = NULL;
+    c->last_blk = b;
 }
 
 /* A handler faulted in block c->blk: the instructions before the faulting one
@@ -170,6 +187,7 @@ static void cpu_run(cpu_t *c, uint64_t until)
         c->stop &= ~STOP_YIELD;
         c->insn_count += retired_before_fault(c);
         c->blk = NULL;
+        c->last_blk = NULL;
         cpu_deliver_pending(c);
         c->cycles += lat_cycles[LAT_SYS];
         break;
@@ -178,6 +196,7 @@ static void cpu_run(cpu_t *c, uint64_t until)
          * the whole state; the instructions before it in the block retired. */
         c->insn_count += retired_before_fault(c);
         c->blk = NULL;
+        c->last_blk = NULL;
         c->cycles += lat_cycles[LAT_SYS];
         break;
     }
@@ -187,6 +206,8 @@ static void cpu_run(cpu_t *c, uint64_t until)
         if (unlikely(c->stop | c->intr_line | c->nmi_pending)) {
             if (c->stop & STOP_EXIT)
                 return;
+            if (c->stop & STOP_MODE)
+                c->fetch_epoch++; /* whatever changed, chained blocks must be looked up again */
             c->stop &= ~(STOP_SMC | STOP_MODE | STOP_YIELD | STOP_IRQ);
             if (c->stop & STOP_MONITOR) {
                 /* Without a hook this is Ctrl-C: stop here. With one, ask it
@@ -258,6 +279,8 @@ static void cpu_run(cpu_t *c, uint64_t until)
             bool tf = (c->rflags & F_TF) != 0;
             run_block(c, true);
             c->intr_shadow = 0;
+            if (c->nonroot) /* VMX: an interrupt window closed by the shadow may open now */
+                c->stop |= STOP_VMX;
             if (tf && !(c->stop & STOP_EXIT))
                 single_step_trap(c);
             continue;
