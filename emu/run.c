@@ -273,9 +273,14 @@ static void cpu_run(cpu_t *c, uint64_t until)
         }
         if (c->cycles >= c->deadline)
             return;
-        if (unlikely((c->rflags & F_TF) | c->intr_shadow)) {
+        if (unlikely((c->rflags & (F_TF | F_RF)) | c->intr_shadow)) {
             /* One instruction at a time: the STI/MOV SS shadow covers exactly
-             * one instruction, and TF traps after each. */
+             * one instruction, TF traps after each, and RF (set only by IRET
+             * and task switches) lasts for one instruction (SDM Vol. 3B
+             * "Resume Flag (RF) in EFLAGS Register"). RF's only effect is to
+             * suppress instruction breakpoints, which vmxemu does not raise,
+             * so it is cleared before the instruction: an IRET sets it anew. */
+            c->rflags &= ~(uint64_t)F_RF;
             bool tf = (c->rflags & F_TF) != 0;
             run_block(c, true);
             c->intr_shadow = 0;

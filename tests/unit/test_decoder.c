@@ -720,7 +720,9 @@ static int strip(uint8_t *t, const uint8_t *b, int npfx, const char *drop)
     for (; k < npfx; k++)
         if (!strchr(drop, b[k]))
             t[n++] = b[k];
-    memcpy(t + n, b + k, 16);
+    /* the input is 16 bytes: copy what follows the prefixes, zero the rest */
+    memcpy(t + n, b + k, 16 - k);
+    memset(t + n + 16 - k, 0, k);
     return k - n;
 }
 
