@@ -135,8 +135,8 @@ bool cmd_sregs(mon_t *mon, const mon_args_t *a)
     const cpu_t *c = mon_cpu(mon);
     for (int s = 0; s < S_COUNT; s++) {
         const seg_t *g = &c->seg[s];
-        char up[8];
-        for (int k = 0; k < 8; k++)
+        char up[8] = "";
+        for (int k = 0; seg_names[s][k]; k++)
             up[k] = (char)toupper((unsigned char)seg_names[s][k]);
         fprintf(mon->out, "%-4s sel=%04x base=%016llx limit=%08x ar=%05x", up, g->sel, (unsigned long long)g->base,
                 g->limit, g->ar);

@@ -21,8 +21,7 @@ bool cmd_step(mon_t *mon, const mon_args_t *a)
     uint64_t n;
     if (!count_arg(mon, a, &n))
         return false;
-    mon_run(mon, n, false);
-    return true;
+    return mon_run(mon, n, false);
 }
 
 bool cmd_next(mon_t *mon, const mon_args_t *a)
@@ -31,9 +30,10 @@ bool cmd_next(mon_t *mon, const mon_args_t *a)
     if (!count_arg(mon, a, &n))
         return false;
     /* each `next` ends at a breakpoint too: stop repeating there */
-    for (uint64_t i = 0; i < n && !mon->finished; i++) {
-        mon_run(mon, 0, true);
-        if (mon->dbg.stop_bp)
+    for (uint64_t i = 0; i < n; i++) {
+        if (!mon_run(mon, 0, true))
+            return false;
+        if (mon->dbg.stop_bp || mon->finished)
             break;
     }
     return true;
@@ -43,8 +43,7 @@ bool cmd_continue(mon_t *mon, const mon_args_t *a)
 {
     if (a->argc != 1)
         return mon_err(mon, "continue takes no arguments");
-    mon_run(mon, 0, false);
-    return true;
+    return mon_run(mon, 0, false);
 }
 
 bool cmd_cycles(mon_t *mon, const mon_args_t *a)

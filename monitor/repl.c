@@ -195,12 +195,10 @@ static const char *end_text(enum machine_exit why)
     return "stopped";
 }
 
-void mon_run(mon_t *mon, uint64_t steps, bool next)
+bool mon_run(mon_t *mon, uint64_t steps, bool next)
 {
-    if (mon->finished) {
-        mon_err(mon, "the guest has ended; nothing more can run (inspection commands still work)");
-        return;
-    }
+    if (mon->finished)
+        return mon_err(mon, "the guest has ended; nothing more can run (inspection commands still work)");
     struct sigaction sa = { .sa_handler = on_sigint }, old;
     sigemptyset(&sa.sa_mask);
     running = mon;
@@ -216,7 +214,7 @@ void mon_run(mon_t *mon, uint64_t steps, bool next)
         cpu_t *c = mon_cpu(mon);
         fprintf(mon->out, "stopped: %s (cpu%d, cycle %llu)\n", mon->dbg.why, c->index, (unsigned long long)c->cycles);
         mon_print_location(mon, c);
-        return;
+        return true;
     }
     mon->finished = true;
     if (why == MEXIT_DEBUG_EXIT)
@@ -225,6 +223,7 @@ void mon_run(mon_t *mon, uint64_t steps, bool next)
     else
         fprintf(mon->out, "guest ended: %s at RIP=%#llx, cycle %llu\n", end_text(why),
                 (unsigned long long)mon_cpu(mon)->rip, (unsigned long long)mon_cpu(mon)->cycles);
+    return true;
 }
 
 /* ---- readline completion: commands, then per-command words ---- */

@@ -48,8 +48,9 @@ void mon_prompt(const mon_t *mon, char *buf, size_t len);
 /* Print where vCPU c is: "cpu0 0x...: bytes  instruction". */
 void mon_print_location(mon_t *mon, cpu_t *c);
 
-/* Run (step/next/continue) and report why the machine stopped. */
-void mon_run(mon_t *mon, uint64_t steps, bool next);
+/* Run (step/next/continue) and report why the machine stopped; false (and
+ * an error line) if the guest has ended already. */
+bool mon_run(mon_t *mon, uint64_t steps, bool next);
 
 /* Name of vCPU c's operating mode ("real", "protected", "long", ...). */
 const char *mon_mode_name(const cpu_t *c);

@@ -113,3 +113,11 @@ if [ "$st" -eq 8 ]; then ok cli-cycle-limit; else bad cli-cycle-limit "status $s
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
+
+# ==== monitor and gdbstub (tests/monitor/, owned by the monitor) ====
+# Appended after the summary above, which stays as it was: the scripted REPL
+# session and the gdb batch session add to the same counts, and the line
+# below is the final "N passed, N failed".
+. "$HERE/../monitor/run.sh"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

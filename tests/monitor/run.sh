@@ -1,0 +1,44 @@
+# run.sh - the monitor's tests, sourced at the end of tests/guest/run.sh (uses
+# its EMU, G, LOG, HERE, ok and bad): a scripted REPL session over hello.elf
+# checked against session.expect, the session's exit status, and a gdb batch
+# session through the gdbstub (gdb.sh).
+MON=$HERE/../monitor
+
+# in_order TRANSCRIPT EXPECT: every line of EXPECT occurs in TRANSCRIPT as a
+# substring of some line, in order; prints the first one missing.
+in_order() {
+    awk 'NR == FNR { want[n++] = $0; next }
+         i < n && index($0, want[i]) { i++ }
+         END { if (i < n) { print want[i]; exit 1 } }' "$2" "$1"
+}
+
+tm=$(nm "$G/hello.elf" | awk '$3 == "test_main" { print $1 }')
+if [ -z "$tm" ]; then
+    bad "monitor session" "no test_main symbol in $G/hello.elf"
+else
+    subst="s/@TM@/$(printf '%#x' "0x$tm")/g; s/@TM18@/$(printf '%#018x' "0x$tm")/g; s/@TM16@/$(printf '%016x' "0x$tm")/g"
+    sed "$subst" "$MON/session.cmd" >"$LOG/monitor-session.cmd"
+    sed "$subst" "$MON/session.expect" >"$LOG/monitor-session.expect"
+    timeout "$TIMEOUT" "$EMU" --serial none --monitor-script "$LOG/monitor-session.cmd" "$G/hello.elf" \
+        >"$LOG/monitor-session.out" 2>"$LOG/monitor-session.err"
+    st=$?
+    if ! missing=$(in_order "$LOG/monitor-session.out" "$LOG/monitor-session.expect"); then
+        bad "monitor session" "transcript lacks '$missing' (status $st)" "$LOG/monitor-session.out"
+    elif [ "$st" -ne 1 ] || [ -s "$LOG/monitor-session.err" ]; then
+        bad "monitor session" "exit status $st (expected the guest's 1), or stderr output" "$LOG/monitor-session.err"
+    else
+        ok "monitor session (stepping, breakpoints on address/MSR/I/O/cycle, watchpoint, registers, memory, page walk, errors)"
+    fi
+fi
+
+# Commands from stdin when it is not a terminal; quitting while stopped exits 14.
+printf 'step 2\nquit\n' | timeout "$TIMEOUT" "$EMU" --serial none --monitor "$G/hello.elf" \
+    >"$LOG/monitor-stdin.out" 2>"$LOG/monitor-stdin.err"
+st=$?
+if [ "$st" -eq 14 ] && grep -q '^stopped: step (cpu0, cycle 2)' "$LOG/monitor-stdin.out"; then
+    ok "monitor from stdin, quit status 14"
+else
+    bad "monitor from stdin" "status $st (expected 14) or no step report" "$LOG/monitor-stdin.out $LOG/monitor-stdin.err"
+fi
+
+. "$MON/gdb.sh"

@@ -1,0 +1,265 @@
+/* test_monitor.c - the monitor's command layer (monitor/repl.c, cmd_*.c,
+ * break.c): number and register parsing, command lookup, stepping and
+ * breakpoints over a few real-mode instructions, memory and page-walk
+ * output, the VMX rows' message, garbage input, the gdbstub's register
+ * layout, disassembly, and the monitor's command-line options. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "emu/cpumodel.h"
+#include "emu/machine.h"
+#include "monitor/disasm.h"
+#include "monitor/gdbstub.h"
+#include "monitor/options.h"
+#include "monitor/repl.h"
+
+/* mov ax, 1; inc ax; out 0x80, al; nop; hlt -- at 0x1000, real mode, CS base 0 */
+static const uint8_t code[] = { 0xb8, 0x01, 0x00, 0x40, 0xe6, 0x80, 0x90, 0xf4 };
+
+typedef struct fixture {
+    machine_t *m;
+    mon_t mon;
+    char *text;
+    size_t len;
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    f->m = machine_new(16ull << 20, cpu_model_default(), 1);
+    assert_non_null(f->m);
+    assert_true(phys_copy_in(f->m, 0x1000, code, sizeof code));
+    cpu_t *c = f->m->cpu[0];
+    c->seg[S_CS].base = 0;
+    c->seg[S_CS].sel = 0;
+    c->rip = 0x1000;
+    FILE *out = open_memstream(&f->text, &f->len);
+    mon_init(&f->mon, f->m, out);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    fclose(f->mon.out);
+    free(f->text);
+    machine_free(f->m);
+    free(f);
+    return 0;
+}
+
+/* Run one command; returns its output (valid until the next call). */
+static const char *run(fixture_t *f, const char *cmd, bool expect_ok)
+{
+    fflush(f->mon.out);
+    size_t start = f->len;
+    bool ok = mon_exec(&f->mon, cmd);
+    fflush(f->mon.out);
+    if (ok != expect_ok)
+        fail_msg("'%s' returned %d: %s", cmd, ok, f->text + start);
+    return f->text + start;
+}
+
+static void test_numbers_and_registers(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t v;
+    assert_true(mon_parse_u64(&f->mon, "0x10", &v));
+    assert_int_equal(v, 16);
+    assert_true(mon_parse_u64(&f->mon, "16", &v));
+    assert_int_equal(v, 16);
+    assert_true(mon_parse_u64(&f->mon, "$rip", &v));
+    assert_int_equal(v, 0x1000);
+    assert_true(mon_parse_u64(&f->mon, "rip+0x10", &v));
+    assert_int_equal(v, 0x1010);
+    assert_true(mon_parse_u64(&f->mon, "RIP-1", &v));
+    assert_int_equal(v, 0xfff);
+    assert_true(mon_parse_u64(&f->mon, "cs", &v));
+    assert_int_equal(v, 0);
+    assert_false(mon_parse_u64(&f->mon, "zz", &v));
+    assert_false(mon_parse_u64(&f->mon, "0x1g", &v));
+    assert_false(mon_parse_u64(&f->mon, "rip+", &v));
+    assert_false(mon_parse_u64(&f->mon, "99999999999999999999999", &v));
+    fflush(f->mon.out);
+    assert_non_null(strstr(f->text, "error: bad number or register 'zz'"));
+}
+
+static void test_command_lookup(void **state)
+{
+    fixture_t *f = *state;
+    assert_non_null(strstr(run(f, "frob", false), "error: unknown command 'frob'"));
+    assert_non_null(strstr(run(f, "e", false), "error: ambiguous command 'e'"));
+    assert_non_null(strstr(run(f, "cy", true), "cpu0 cycles=0 instructions=0"));
+    assert_non_null(strstr(run(f, "help step", true), "step [N]"));
+    assert_non_null(strstr(run(f, "regs/4", false), "error: regs takes no /format"));
+    assert_string_equal(run(f, "   # a comment", true), "");
+    /* every row of the table has help, and `help NAME` finds it */
+    for (int k = 0; k < mon_ncmds; k++) {
+        char cmd[64];
+        assert_true(mon_cmds[k].help[0]);
+        snprintf(cmd, sizeof cmd, "help %s", mon_cmds[k].name);
+        assert_non_null(strstr(run(f, cmd, true), mon_cmds[k].name));
+    }
+}
+
+static void test_step_break_continue(void **state)
+{
+    fixture_t *f = *state;
+    cpu_t *c = f->m->cpu[0];
+    assert_non_null(strstr(run(f, "step 2", true), "stopped: step (cpu0"));
+    assert_int_equal(c->rip, 0x1004);
+    assert_int_equal(c->gpr[R_RAX] & 0xffff, 2);
+    assert_non_null(strstr(run(f, "step", true), "cpu0 0x0000000000001006: 90"));
+    /* a breakpoint at the current instruction does not stop the run at once */
+    run(f, "break 0x1006", true);
+    assert_non_null(strstr(run(f, "break 0x1007", true), "breakpoint 2: linear 0x1007"));
+    assert_non_null(strstr(run(f, "continue", true), "stopped: breakpoint 2, linear 0x1007"));
+    assert_int_equal(c->rip, 0x1007);
+    assert_non_null(strstr(run(f, "info break", true), "hits=1"));
+    run(f, "delete all", true);
+    assert_non_null(strstr(run(f, "info break", true), "no breakpoints"));
+    assert_non_null(strstr(run(f, "continue", true), "guest ended: the CPU halted"));
+    assert_non_null(strstr(run(f, "step", false), "error: the guest has ended"));
+    assert_non_null(strstr(run(f, "regs", true), "RIP=0000000000001008"));
+}
+
+static void test_io_breakpoint_and_next(void **state)
+{
+    fixture_t *f = *state;
+    assert_non_null(strstr(run(f, "break io 0x80", true), "breakpoint 1: io 0x80"));
+    assert_non_null(strstr(run(f, "continue", true), "I/O port 0x80 accessed"));
+    assert_int_equal(f->m->cpu[0]->rip, 0x1004);
+    run(f, "delete 1", true);
+    /* next over a non-call is a step */
+    assert_non_null(strstr(run(f, "next", true), "stopped: step"));
+    assert_int_equal(f->m->cpu[0]->rip, 0x1006);
+}
+
+static void test_memory_and_walk(void **state)
+{
+    fixture_t *f = *state;
+    assert_non_null(strstr(run(f, "x/4b 0x1000", true), "0x0000000000001000: b8 01 00 40"));
+    assert_non_null(strstr(run(f, "xp/2h 0x1000", true), "0x0000000000001000: 01b8 4000"));
+    assert_non_null(strstr(run(f, "xp/1g 0x2000000", false), "error: physical 0x2000000 is not RAM"));
+    assert_non_null(strstr(run(f, "x/9999b 0", false), "error: bad count"));
+    const char *w = run(f, "walk 0x1234", true);
+    assert_non_null(strstr(w, "paging off"));
+    assert_non_null(strstr(w, "-> physical 0x1234"));
+    assert_non_null(strstr(run(f, "disas 0x1000 2", true), "inc ax"));
+    assert_non_null(strstr(run(f, "watch 0x1000 2", true), "now 0x1b8"));
+}
+
+static void test_vmx_rows_say_not_available(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const cmds[] = { "vmcs", "vmcs diff", "vmcs GUEST_RIP=1", "explain", "exits 3", "until entry",
+                                        "until exit CPUID", "ept walk 0", "trace on x", "break exit CPUID",
+                                        "break entry", "break failed-entry" };
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+        assert_non_null(strstr(run(f, cmds[k], false), MON_NO_VMX));
+}
+
+/* Nothing typed can crash the monitor: random lines from command words,
+ * numbers, registers and junk (run under ASan by make check-asan). */
+static void test_garbage_input(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const words[] = { "x", "xp", "x/3g", "xp/0", "x/99999999999999999999b", "break", "watch",
+                                         "delete", "info", "msr", "walk", "disas", "cpu", "help", "phys", "exc", "io",
+                                         "cycle", "all", "0", "-1", "0xffffffffffffffff", "rip", "$rsp+8", "rsp-",
+                                         "+", "-", "/", "//", "$", "abc", "1-2-3", "0x10-0x1", "9999999999999999999999",
+                                         "ia32_efer", "\t", "cpu", "devices", "=", "x/", "%s%n", "regs", "sregs" };
+    srand(1);
+    for (int i = 0; i < 3000; i++) {
+        char line[256] = "";
+        int n = 1 + rand() % 4;
+        for (int k = 0; k < n; k++) {
+            strcat(line, words[rand() % (sizeof words / sizeof words[0])]);
+            strcat(line, " ");
+        }
+        mon_exec(&f->mon, line);
+    }
+    char big[2000];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    assert_non_null(strstr(run(f, big, false), "error: line too long"));
+    assert_non_null(strstr(run(f, "x x x x x x x x x x x x x x x x x x x", false), "error: too many arguments"));
+}
+
+static void test_gdb_register_layout(void **state)
+{
+    /* the order gdb's amd64 target expects: core, SSE, segment bases, then ours */
+    static const struct { int n; const char *name; int bytes; } expect[] = {
+        { 0, "rax", 8 },  { 1, "rbx", 8 },     { 7, "rsp", 8 },    { 15, "r15", 8 },  { 16, "rip", 8 },
+        { 17, "eflags", 4 }, { 18, "cs", 4 },  { 23, "gs", 4 },    { 24, "st0", 10 }, { 32, "fctrl", 4 },
+        { 39, "fop", 4 }, { 40, "xmm0", 16 },  { 56, "mxcsr", 4 }, { 57, "fs_base", 8 }, { 58, "gs_base", 8 },
+        { 59, "cr0", 8 }, { 64, "efer", 8 },
+    };
+    assert_int_equal(gdb_reg_count(), 65);
+    for (size_t k = 0; k < sizeof expect / sizeof expect[0]; k++) {
+        int bytes = 0;
+        assert_string_equal(gdb_reg_name(expect[k].n, &bytes), expect[k].name);
+        assert_int_equal(bytes, expect[k].bytes);
+    }
+    int b;
+    assert_null(gdb_reg_name(65, &b));
+}
+
+static void test_disasm(void **state)
+{
+    char text[64];
+    static const uint8_t b[] = { 0x48, 0x89, 0xe5 };
+    assert_int_equal(disasm_one(b, sizeof b, 0x1000, 64, text, sizeof text), 3);
+    assert_string_equal(text, "mov rbp, rsp");
+    assert_int_equal(disasm_one(b, 1, 0x1000, 64, text, sizeof text), 0);
+    assert_string_equal(text, "(bad)");
+}
+
+static void test_monitor_options(void **state)
+{
+    options_t o;
+    char err[256];
+    char *a1[] = { "vmxemu", "-s", "-S", "k.elf" };
+    assert_int_equal(options_parse(4, a1, &o, err, sizeof err), 0);
+    assert_int_equal(o.gdb_port, 1234);
+    assert_true(o.gdb_wait);
+    char *a2[] = { "vmxemu", "-gdb", "tcp::4321", "k.elf" };
+    assert_int_equal(options_parse(4, a2, &o, err, sizeof err), 0);
+    assert_int_equal(o.gdb_port, 4321);
+    char *a3[] = { "vmxemu", "-gdb", "tcp:10.0.0.1:1", "k.elf" };
+    assert_int_equal(options_parse(4, a3, &o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "bad -gdb"));
+    char *a4[] = { "vmxemu", "-S", "k.elf" };
+    assert_int_equal(options_parse(3, a4, &o, err, sizeof err), -1);
+    char *a5[] = { "vmxemu", "--monitor", "-s", "k.elf" };
+    assert_int_equal(options_parse(4, a5, &o, err, sizeof err), -1);
+    char *a6[] = { "vmxemu", "--monitor-script", "cmds", "k.elf" };
+    assert_int_equal(options_parse(4, a6, &o, err, sizeof err), 0);
+    assert_string_equal(o.monitor_script, "cmds");
+    char *a7[] = { "vmxemu", "-gdb", "tcp::70000", "k.elf" };
+    assert_int_equal(options_parse(4, a7, &o, err, sizeof err), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_numbers_and_registers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_break_continue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_breakpoint_and_next, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_and_walk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vmx_rows_say_not_available, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_input, setup, teardown),
+        cmocka_unit_test(test_gdb_register_layout),
+        cmocka_unit_test(test_disasm),
+        cmocka_unit_test(test_monitor_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
