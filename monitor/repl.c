@@ -303,11 +303,27 @@ static char **complete(const char *text, int start, int end)
     return rl_completion_matches(text, generator);
 }
 
+/* Ctrl-C at the prompt abandons the line, as in a shell (while the guest
+ * runs, mon_run's handler stops the guest instead). */
+static void on_sigint_prompt(int sig)
+{
+    (void)sig;
+    rl_crlf();
+    rl_on_new_line();
+    rl_replace_line("", 0);
+    rl_redisplay();
+}
+
 void mon_repl(mon_t *mon, FILE *in, bool interactive)
 {
+    struct sigaction sa = { .sa_handler = on_sigint_prompt }, old;
     if (interactive) {
         rl_readline_name = "vmxemu";
         rl_attempted_completion_function = complete;
+        rl_catch_signals = 0; /* SIGINT is ours: see on_sigint_prompt */
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGINT, &sa, &old);
     }
     char *line = NULL;
     size_t cap = 0;
@@ -337,6 +353,8 @@ void mon_repl(mon_t *mon, FILE *in, bool interactive)
         mon_exec(mon, l);
     }
     free(line);
+    if (interactive)
+        sigaction(SIGINT, &old, NULL);
 }
 
 enum machine_exit mon_main(machine_t *m, FILE *script)
