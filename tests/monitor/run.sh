@@ -41,4 +41,15 @@ else
     bad "monitor from stdin" "status $st (expected 14) or no step report" "$LOG/monitor-stdin.out $LOG/monitor-stdin.err"
 fi
 
+# Exception breakpoints: exceptions.elf raises #UD (ud2) before #BP (int3).
+printf 'break exc 6\ncontinue\ndelete 1\nbreak exc 3\ncontinue\ninfo break\nquit\n' | timeout "$TIMEOUT" "$EMU" --serial none \
+    --monitor "$G/exceptions.elf" >"$LOG/monitor-exc.out" 2>"$LOG/monitor-exc.err"
+printf 'exception 6 delivered\nexception 3 delivered\n2   exception      0x3 hits=1\n' \
+    >"$LOG/monitor-exc.expect"
+if missing=$(in_order "$LOG/monitor-exc.out" "$LOG/monitor-exc.expect"); then
+    ok "monitor exception breakpoints (#UD, #BP)"
+else
+    bad "monitor exception breakpoints" "transcript lacks '$missing'" "$LOG/monitor-exc.out $LOG/monitor-exc.err"
+fi
+
 . "$MON/gdb.sh"

@@ -1,6 +1,6 @@
 /* test_monitor.c - the monitor's command layer (monitor/repl.c, cmd_*.c,
  * break.c): number and register parsing, command lookup, stepping and
- * breakpoints over a few real-mode instructions, memory and page-walk
+ * breakpoints (linear, physical, I/O) and next over a call in real-mode code, memory and page-walk
  * output, the VMX rows' message, garbage input, the gdbstub's register
  * layout, disassembly, and the monitor's command-line options. */
 #include <setjmp.h>
@@ -19,8 +19,10 @@
 #include "monitor/options.h"
 #include "monitor/repl.h"
 
-/* mov ax, 1; inc ax; out 0x80, al; nop; hlt -- at 0x1000, real mode, CS base 0 */
-static const uint8_t code[] = { 0xb8, 0x01, 0x00, 0x40, 0xe6, 0x80, 0x90, 0xf4 };
+/* At 0x1000 in real mode (CS base 0, SS:SP 0:0): mov ax, 1; inc ax; out 0x80, al; nop; call 0x100d;
+ * hlt; nop; nop; then at 0x100d the callee: inc ax; ret. */
+static const uint8_t code[] = { 0xb8, 0x01, 0x00, 0x40, 0xe6, 0x80, 0x90, 0xe8, 0x03, 0x00,
+                                0xf4, 0x90, 0x90, 0x40, 0xc3 };
 
 typedef struct fixture {
     machine_t *m;
@@ -127,7 +129,7 @@ static void test_step_break_continue(void **state)
     assert_non_null(strstr(run(f, "info break", true), "no breakpoints"));
     assert_non_null(strstr(run(f, "continue", true), "guest ended: the CPU halted"));
     assert_non_null(strstr(run(f, "step", false), "error: the guest has ended"));
-    assert_non_null(strstr(run(f, "regs", true), "RIP=0000000000001008"));
+    assert_non_null(strstr(run(f, "regs", true), "RIP=000000000000100b"));
 }
 
 static void test_io_breakpoint_and_next(void **state)
@@ -140,6 +142,21 @@ static void test_io_breakpoint_and_next(void **state)
     /* next over a non-call is a step */
     assert_non_null(strstr(run(f, "next", true), "stopped: step"));
     assert_int_equal(f->m->cpu[0]->rip, 0x1006);
+    run(f, "step", true);
+    /* over a call: the callee runs (AX 2 -> 3) and the stop is after the call */
+    assert_non_null(strstr(run(f, "next", true), "stopped: next"));
+    assert_int_equal(f->m->cpu[0]->rip, 0x100a);
+    assert_int_equal(f->m->cpu[0]->gpr[R_RAX] & 0xffff, 3);
+}
+
+static void test_physical_breakpoint_and_step_into_call(void **state)
+{
+    fixture_t *f = *state;
+    assert_non_null(strstr(run(f, "break phys 0x100d", true), "breakpoint 1: physical 0x100d"));
+    assert_non_null(strstr(run(f, "continue", true), "stopped: breakpoint 1, physical 0x100d"));
+    assert_int_equal(f->m->cpu[0]->rip, 0x100d);
+    /* the return address is on the stack at SS:SP = 0:0xfffe */
+    assert_non_null(strstr(run(f, "x/1h $rsp", true), "0x000000000000fffe: 100a"));
 }
 
 static void test_memory_and_walk(void **state)
@@ -254,6 +271,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_command_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_break_continue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_io_breakpoint_and_next, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_physical_breakpoint_and_step_into_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_and_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vmx_rows_say_not_available, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_input, setup, teardown),
