@@ -103,15 +103,30 @@ static const struct { uint16_t lo, hi; const char *name; } known_ports[] = {
     { 0x61, 0x61, "system control port B" }, { 0x70, 0x71, "RTC/CMOS" },       { 0x92, 0x92, "system control port A" },
     { 0xe9, 0xe9, "debug console" },      { 0xf4, 0xf4, "debug exit" },         { 0x3f8, 0x3ff, "COM1 16550 UART" },
     { 0x2f8, 0x2ff, "COM2 16550 UART" },  { 0x510, 0x511, "fw_cfg" },           { 0x4d0, 0x4d1, "ELCR" },
-    { 0xcf8, 0xcff, "PCI configuration" }, { 0xcf9, 0xcf9, "reset control" },   { 0x600, 0x67f, "ACPI PM" },
+    { 0x60, 0x60, "i8042 data" },         { 0x64, 0x64, "i8042 status/command" },
+    { 0xcf9, 0xcf9, "reset control" },    { 0xcf8, 0xcff, "PCI configuration" }, { 0x600, 0x67f, "ACPI PM" },
 };
 
+/* The PC's usual MMIO windows, likewise. */
+static const struct { uint64_t base; const char *name; } known_mmio[] = {
+    { 0xfee00000, "local APIC" }, { 0xfec00000, "IOAPIC" }, { 0xfed00000, "HPET" },
+};
+
+/* The first matching row names a port: specific rows come before ranges. */
 static const char *port_name(uint16_t p)
 {
     for (size_t k = 0; k < sizeof known_ports / sizeof known_ports[0]; k++)
         if (p >= known_ports[k].lo && p <= known_ports[k].hi)
             return known_ports[k].name;
-    return "device";
+    return "(unnamed)";
+}
+
+static const char *mmio_name(uint64_t base)
+{
+    for (size_t k = 0; k < sizeof known_mmio / sizeof known_mmio[0]; k++)
+        if (base == known_mmio[k].base)
+            return known_mmio[k].name;
+    return "(unnamed)";
 }
 
 static void info_devices(mon_t *mon)
@@ -133,8 +148,8 @@ static void info_devices(mon_t *mon)
     }
     fprintf(f, "MMIO regions:%s\n", m->nmmio ? "" : " none");
     for (int i = 0; i < m->nmmio; i++)
-        fprintf(f, "  %#014llx-%#014llx\n", (unsigned long long)m->mmio[i].base,
-                (unsigned long long)(m->mmio[i].base + m->mmio[i].size - 1));
+        fprintf(f, "  %#014llx-%#014llx  %s\n", (unsigned long long)m->mmio[i].base,
+                (unsigned long long)(m->mmio[i].base + m->mmio[i].size - 1), mmio_name(m->mmio[i].base));
     int armed = 0;
     for (int i = 0; i < MAX_EVENTS; i++)
         armed += m->events[i].armed;

@@ -168,8 +168,12 @@ static bool reg_write(cpu_t *c, int n, const uint8_t *in)
     case RK_MXCSR: c->fpu.mxcsr = (uint32_t)v; return true;
     case RK_BASE: c->seg[r->idx].base = v; return true;
     case RK_CR:
-        return r->idx == 0 ? cpu_write_cr0(c, v) : r->idx == 3 ? cpu_write_cr3(c, v) : r->idx == 4 ? cpu_write_cr4(c, v)
-             : r->idx == 2 ? (c->cr2 = v, true) : false;
+        if (r->idx == 2) {
+            c->cr2 = v;
+            return true;
+        }
+        /* CR0, CR3, CR4 with the CPU's checks and side effects; CR8 belongs to the APIC */
+        return r->idx == 0 ? cpu_write_cr0(c, v) : r->idx == 3 ? cpu_write_cr3(c, v) : r->idx == 4 && cpu_write_cr4(c, v);
     default: return false;
     }
 }
@@ -537,13 +541,18 @@ static void breakpoint(gdb_t *g, const char *args, char *reply, bool insert)
     unsigned type;
     unsigned long long addr;
     unsigned long kind;
-    if (sscanf(args, "%u,%llx,%lx", &type, &addr, &kind) != 3)
-        return strcpy(reply, "E00"), (void)0;
+    if (sscanf(args, "%u,%llx,%lx", &type, &addr, &kind) != 3) {
+        strcpy(reply, "E00");
+        return;
+    }
     if (type > 2)
         return;
-    int len = types[type].kind == BPK_WATCH ? (int)kind : 0;
-    if (types[type].kind == BPK_WATCH && (kind < 1 || kind > 8))
-        return strcpy(reply, "E00"), (void)0;
+    bool watch = types[type].kind == BPK_WATCH;
+    int len = watch ? (int)kind : 0;
+    if (watch && (kind < 1 || kind > 8)) {
+        strcpy(reply, "E00");
+        return;
+    }
     dbg_t *d = &g->mon.dbg;
     int id = dbg_find(d, types[type].kind, addr, len, types[type].origin);
     if (insert && !id)

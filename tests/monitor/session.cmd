@@ -52,6 +52,7 @@ break entry
 ept walk 0x1000
 trace on /tmp/x.jsonl
 info cpu
+info devices
 continue
 regs
 quit
