@@ -9,10 +9,20 @@
 
 #include "emu/machine.h"
 #include "emu/msr.h"
+#include "vmx/caps.h" /* struct vmx_model, for the VMXCAPS rows: data only, no code of vmx/ */
+
+/* The VMX capability rows first (the models point at them), then the models. */
+#define VMXCAPS(id, ...) static const struct vmx_model vmxcaps_##id = { __VA_ARGS__ };
+#define MODEL(id, ...)
+#include "emu/cpumodel.def"
+#undef VMXCAPS
+#undef MODEL
 
 const struct cpu_model cpu_models[] = {
+#define VMXCAPS(id, ...)
 #define MODEL(id, ...) { __VA_ARGS__ },
 #include "emu/cpumodel.def"
+#undef VMXCAPS
 #undef MODEL
 };
 const int cpu_model_count = sizeof cpu_models / sizeof cpu_models[0];

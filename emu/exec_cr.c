@@ -11,7 +11,9 @@
 #include "emu/cpumodel.h"
 #include "emu/exec.h"
 #include "emu/machine.h"
+#include "emu/msr.h"
 #include "emu/paging.h"
+#include "emu/virt.h"
 
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG)
 #define CR4_TLB_BITS (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_LA57)
@@ -117,6 +119,21 @@ bool cpu_write_cr4(cpu_t *c, uint64_t v)
     return true;
 }
 
+/* In VMX operation, CR0 and CR4 bits are fixed as IA32_VMX_CR0/CR4_FIXED0 (must
+ * be 1) and FIXED1 (may be 1) report (SDM Vol. 3C "Restrictions on VMX
+ * Operation"); MOV to CR0/CR4 that breaks them is #GP(0). So CR4.VMXE cannot be
+ * cleared before VMXOFF. Outside VMX operation CR4.VMXE is writable only when
+ * the model has VMX (cpu_cr4_valid). In non-root operation the guest/host masks
+ * decide first, so the check there belongs to vmx/intercept.c. */
+static bool vmx_fixed_bits_ok(cpu_t *c, int cr, uint64_t v)
+{
+    uint32_t msr = cr == 0 ? MSR_IA32_VMX_CR0_FIXED0 : MSR_IA32_VMX_CR4_FIXED0;
+    uint64_t fixed0, fixed1;
+    if (!c->m->virt || !c->m->virt->rdmsr(c, msr, &fixed0) || !c->m->virt->rdmsr(c, msr + 1, &fixed1))
+        return true;
+    return (v & fixed0) == fixed0 && !(v & ~fixed1);
+}
+
 void op_mov_to_cr(cpu_t *c, const dinsn_t *d)
 {
     int n = d->i.reg;
@@ -124,6 +141,8 @@ void op_mov_to_cr(cpu_t *c, const dinsn_t *d)
         cpu_fault(c, EXC_UD);
     need_cpl0(c);
     uint64_t v = reg_get(c, &d->i, cr_gpr(&d->i), cr_size(c));
+    if (unlikely(c->vmx_operation) && !c->nonroot && (n == 0 || n == 4) && !vmx_fixed_bits_ok(c, n, v))
+        gp0(c);
     bool ok = true;
     switch (n) {
     case 0: ok = cpu_write_cr0(c, v); break;

@@ -18,6 +18,8 @@
 #include "monitor/gdbstub.h"
 #include "monitor/options.h"
 #include "monitor/repl.h"
+#include "vmx/trace.h"
+#include "vmx/vmx.h"
 
 /* How each machine exit ends the process: R(reason, status, message or NULL). */
 #define EXIT_MAP(R)                                                                 \
@@ -176,9 +178,18 @@ int main(int argc, char **argv)
     } else if (o.serial == SERIAL_FILE && !(out = fopen(o.serial_path, "w")))
         die(ES_BAD_INPUT, "cannot open serial output %s: %s", o.serial_path, strerror(errno));
 
+    FILE *trace = NULL;
+    if (o.trace && !(trace = fopen(o.trace, "w")))
+        die(ES_BAD_INPUT, "cannot open trace file %s: %s", o.trace, strerror(errno));
+    vmx_trace_open(trace);
+
     machine_t *m = machine_new(o.ram, model, o.smp);
     if (!m)
         die(ES_BAD_INPUT, "cannot create a machine with %llu MiB of RAM", (unsigned long long)(o.ram >> 20));
+    vmx_attach(m);
+    /* IA32_FEATURE_CONTROL as firmware left it; its VMX-enable bit exists only with VMX */
+    for (int i = 0; i < m->ncpus; i++)
+        m->cpu[i]->msr_feature_control = o.feature_control & (model_has(model, FEAT_VMX) ? ~0ull : 1);
     /* fw_cfg carries -append alone, as QEMU's does */
     const platform_config_t pc = { o.rtc_base, o.append };
     devices_t *dev = devices_attach(m, out, &pc);
@@ -220,6 +231,10 @@ int main(int argc, char **argv)
     devices_free(dev); /* flushes the guest's output before anything else is said */
     if (out && out != stdout)
         fclose(out);
+    if (trace) {
+        vmx_trace_open(NULL);
+        fclose(trace);
+    }
 
     int status = ES_INTERNAL;
     if (why == MEXIT_DEBUG_EXIT)

@@ -26,6 +26,9 @@
     O(RTCBASE, "--", "rtc-base", "YYYY-MM-DDTHH:MM:SS", "the RTC's time (UTC) at start (default " RTC_DEFAULT_BASE ")") \
     O(SERIAL, "--", "serial", "stdio|file:PATH|none", "where COM1 and port 0xe9 output goes (default stdio)") \
     O(MAXCYC, "--", "max-cycles", "N", "stop after N guest cycles (0: no limit)")                              \
+    O(FEATCTL, "--", "feature-control", "unlocked|locked|locked-novmx",                                        \
+      "IA32_FEATURE_CONTROL at start: as after reset (default), locked with VMX enabled, locked without")      \
+    O(TRACE, "--", "trace", "FILE", "write every VM entry, VM exit and VMfail to FILE, one JSON object a line") \
     O(MONITOR, "--", "monitor", NULL, "start stopped in the monitor (REPL; docs/monitor.md)")                   \
     O(MONSCRIPT, "--", "monitor-script", "FILE", "run monitor commands from FILE instead of the terminal")       \
     O(GDBDEF, "-", "s", NULL, "gdb server on tcp::1234 (-gdb tcp::1234)")                                      \
@@ -187,6 +190,23 @@ static int opt_gdb(options_t *o, const char *v, char *err, size_t errlen)
     return -1;
 }
 
+/* --feature-control: IA32_FEATURE_CONTROL as firmware leaves it. Bit 0 is the
+ * lock, bit 2 enables VMXON outside SMX (SDM Vol. 3C "Enabling and Entering
+ * VMX Operation"); main() drops bit 2 on a model without VMX. */
+static int opt_feature_control(options_t *o, const char *v, char *err, size_t errlen)
+{
+    static const struct { const char *name; uint64_t val; } fc[] = {
+        { "unlocked", 0 }, { "locked", 1 | 4 }, { "locked-novmx", 1 },
+    };
+    for (size_t k = 0; k < sizeof fc / sizeof fc[0]; k++)
+        if (strcmp(v, fc[k].name) == 0) {
+            o->feature_control = fc[k].val;
+            return 0;
+        }
+    snprintf(err, errlen, "bad --feature-control '%s' (unlocked, locked or locked-novmx)", v);
+    return -1;
+}
+
 static int opt_value(options_t *o, enum opt_id id, const char *v, char *err, size_t errlen)
 {
     switch (id) {
@@ -234,6 +254,8 @@ static int opt_value(options_t *o, enum opt_id id, const char *v, char *err, siz
     case OPT_GDBDEF: o->gdb_port = OPT_GDB_DEFAULT_PORT; return 0;
     case OPT_GDB: return opt_gdb(o, v, err, errlen);
     case OPT_GDBWAIT: o->gdb_wait = true; return 0;
+    case OPT_FEATCTL: return opt_feature_control(o, v, err, errlen);
+    case OPT_TRACE: o->trace = v; return 0;
     case OPT_STATS: o->stats = true; return 0;
     case OPT_VERSION: o->version = true; return 0;
     case OPT_HELP: o->help = true; return 0;

@@ -56,6 +56,8 @@ typedef struct options {
     uint64_t max_cycles;       /* 0: unlimited */
     int smp;                   /* vCPUs, 1..OPT_MAX_SMP */
     int64_t rtc_base;          /* Unix time the RTC reads at start (default RTC_DEFAULT_BASE) */
+    uint64_t feature_control;  /* IA32_FEATURE_CONTROL at start (--feature-control; 0 as after reset) */
+    const char *trace;         /* --trace FILE: VMX events as JSON Lines; NULL: off */
     bool monitor;              /* --monitor: start stopped in the REPL */
     const char *monitor_script;/* --monitor-script FILE (implies the monitor) */
     int gdb_port;              /* -s / -gdb tcp::PORT; 0: no gdb server */

@@ -29,6 +29,14 @@
 
 #define VMCS_NONE UINT64_MAX /* the current-VMCS pointer when there is none */
 
+/* Our VMCS region layout (docs/vmcs-layout.md; SDM Vol. 3C "Format of the VMCS
+ * Region" leaves all but the first 8 bytes to the implementation). */
+#define VMCS_OFF_REVISION 0   /* bits 30:0 revision identifier, bit 31 shadow-VMCS indicator */
+#define VMCS_OFF_ABORT 4      /* VMX-abort indicator */
+#define VMCS_OFF_LAUNCH 8     /* launch state: 0 clear, 1 launched */
+#define VMCS_OFF_FIELDS 16    /* one 8-byte slot per row of vmx/vmcs_fields.def, in row order */
+static inline uint32_t vmcs_field_offset(enum vmcs_field f) { return VMCS_OFF_FIELDS + 8u * (uint32_t)f; }
+
 struct vmx_cpu {
     bool in_vmx;                       /* in VMX operation (after VMXON) */
     uint64_t vmxon_ptr;                /* physical address of the VMXON region */
@@ -61,6 +69,20 @@ void vmx_fail_invalid(cpu_t *c, const char *insn);
 void vmx_fail_valid(cpu_t *c, const char *insn, enum vm_instruction_error err);
 /* VMfail(err): VMfailValid if there is a current VMCS, else VMfailInvalid. */
 void vmx_fail(cpu_t *c, const char *insn, enum vm_instruction_error err);
+/* VMfailInvalid for a condition the SDM gives no error number (VMXON's pointer
+ * checks, no current VMCS): `why` says which, for the trace. */
+void vmx_fail_invalid_why(cpu_t *c, const char *insn, const char *why);
+
+/* The check VMX instructions other than VMXON and VMCALL start with (SDM Vol. 3C
+ * "VMX Instruction Reference", each Operation section): #UD unless in VMX
+ * operation with CR0.PE = 1, RFLAGS.VM = 0 and not in compatibility mode. It
+ * precedes the VM exit those instructions cause in non-root operation, so the
+ * non-root wrapper calls it first; the root-mode handlers (vmxon.c, vmcs.c) too. */
+void vmx_check_ud(cpu_t *c);
+
+/* The current VMCS region: its fields go back into guest memory (docs/vmcs-layout.md);
+ * the launch state is written as struct vmx_cpu holds it. No-op without a current VMCS. */
+void vmcs_flush(cpu_t *c);
 
 /* A VM exit from non-root operation with basic exit reason `reason` and exit
  * qualification `qual`; the caller has set the other exit-information fields

@@ -1,0 +1,78 @@
+/* vmxlib.h - the VMX helper library of the guest tests: VMXON and VMCS regions,
+ * preparing the CPU for VMXON, wrappers that run one VMX instruction and
+ * return its outcome (VMsucceed, VMfailInvalid, VMfailValid, or the exception
+ * it raised), and VMCS set-up helpers for a 64-bit guest that mirrors the
+ * test kernel. Field encodings come from vmx/vmcs_fields.def (VMCS_<ident>),
+ * whose encodings tests/unit/test_vmx_tables.c checks against the SDM.
+ *
+ * Linking: guest.mk links boot.o, isr.o and lib.o into every kernel, so a VMX
+ * test compiles this library in with `#include "vmxlib.c"` once, until
+ * guest.mk links lib/vmxlib.o into the vmx_* kernels. */
+#ifndef VMXLIB_H
+#define VMXLIB_H
+
+#include "guest.h"
+
+enum vmcs_enc {
+#define F(ident, enc, name, req) VMCS_##ident = enc,
+#include "../../../vmx/vmcs_fields.def"
+#undef F
+};
+
+/* Outcomes (SDM Vol. 3C "VMX Instruction Reference", "Conventions"). */
+enum { VMX_OK = 0, VMX_FAIL_INVALID = 1, VMX_FAIL_VALID = 2 };
+#define VMX_EXC(vec) (0x100 | (vec)) /* the instruction raised exception vec instead */
+#define EXC_UD 6
+#define EXC_GP 13
+#define EXC_PF 14
+
+#define MSR_IA32_FEATURE_CONTROL 0x3a
+#define MSR_IA32_VMX_BASIC 0x480
+#define MSR_IA32_VMX_CR0_FIXED0 0x486
+#define MSR_IA32_VMX_CR4_FIXED0 0x488
+#define MSR_IA32_VMX_VMCS_ENUM 0x48a
+#define CR0_NE 0x20
+#define CR4_VMXE 0x2000
+
+/* Catch #UD, #GP and #PF so the wrappers can report them (call first). */
+void vmx_lib_init(void);
+/* CPUID.1:ECX.VMX[bit 5]. */
+bool vmx_cpuid(void);
+/* IA32_VMX_BASIC[30:0]. */
+uint32_t vmx_revision(void);
+/* A zeroed, 4-KByte aligned page (identity-mapped: its address is physical). */
+void *vmx_page(void);
+/* A zeroed page starting with the VMCS revision identifier: a VMXON or VMCS region. */
+void *vmx_region(void);
+/* What VMXON needs of the CPU: CR0 and CR4 as IA32_VMX_CR0/CR4_FIXED0 want
+ * them (CR4.VMXE among them), IA32_FEATURE_CONTROL locked with VMX enabled
+ * unless firmware (--feature-control) locked it already. */
+void vmx_prepare_cpu(void);
+
+/* One instruction each: VMX_OK, VMX_FAIL_INVALID, VMX_FAIL_VALID or VMX_EXC(vec). */
+int vmx_on(uint64_t pa);
+int vmx_off(void);
+int vmx_clear(uint64_t pa);
+int vmx_ptrld(uint64_t pa);
+int vmx_ptrst(uint64_t *pa);
+int vmx_read(uint64_t enc, uint64_t *val);
+int vmx_write(uint64_t enc, uint64_t val);
+int vmx_call(void);
+/* The VM-instruction error field of the current VMCS (VMREAD 4400H). */
+uint64_t vmx_error(void);
+const char *vmx_outcome_name(int r);
+
+/* A control word as the capability MSR allows it (SDM Vol. 3D A.3-A.5): the
+ * bits that must be 1 set, the bits that may not be 1 cleared from want. */
+uint32_t vmx_adjust(uint32_t cap_msr, uint32_t want);
+/* Host-state area from the running kernel: CR0/CR3/CR4, selectors, FS/GS/TR/
+ * GDTR/IDTR bases, SYSENTER MSRs; RIP and RSP as given. */
+void vmcs_setup_host(uint64_t rip, uint64_t rsp);
+/* Guest-state area for a 64-bit guest with the kernel's own segments and
+ * page tables, starting at rip with stack rsp; VMCS link pointer all ones. */
+void vmcs_setup_guest64(uint64_t rip, uint64_t rsp);
+/* The five control words, each adjusted by its TRUE capability MSR (the
+ * secondary one by IA32_VMX_PROCBASED_CTLS2 when the CPU has it). */
+void vmcs_setup_controls(uint32_t pin, uint32_t proc, uint32_t proc2, uint32_t exit, uint32_t entry);
+
+#endif
