@@ -1,0 +1,100 @@
+/* intercept_event.c - events in VMX non-root operation (SDM Vol. 3C 26.2
+ * "Other Causes of VM Exits"): exceptions through the exception bitmap (with
+ * the page-fault error-code mask and match), NMI exiting, external-interrupt
+ * exiting with "acknowledge interrupt on exit", and interrupt-window exiting
+ * at instruction boundaries. The event being delivered is remembered, so an
+ * exit caused by a fault during its delivery reports it as IDT-vectoring
+ * information (28.2.4 "Information for VM Exits During Event Delivery"). */
+#include "emu/fault.h"
+#include "emu/flags.h"
+#include "emu/machine.h"
+#include "emu/virt.h"
+#include "vmx/exit.h"
+#include "vmx/vmx.h"
+
+#define G(name) vmcs_get(c, VMCS_##name)
+#define VALID (1u << 31)
+
+static uint32_t intr_info(int type, int vec, int has_err)
+{
+    return (uint32_t)vec | (uint32_t)type << 8 | (has_err ? 1u << 11 : 0) | VALID;
+}
+
+/* Exception bitmap (25.6.3 "Exception Bitmap"): a #PF exits when bit 14 is
+ * set and the error code matches, or bit 14 is clear and it does not. */
+static bool exception_exits(cpu_t *c, int vec, uint32_t err)
+{
+    bool bit = (G(EXCEPTION_BITMAP) >> vec) & 1;
+    if (vec != EXC_PF)
+        return bit;
+    bool match = (err & G(PAGE_FAULT_ERROR_CODE_MASK)) == G(PAGE_FAULT_ERROR_CODE_MATCH);
+    return match ? bit : !bit;
+}
+
+static bool exit_event(cpu_t *c, uint32_t reason, uint32_t info, uint32_t err, uint64_t qual)
+{
+    vmcs_set(c, VMCS_VM_EXIT_INTR_INFO, info);
+    vmcs_set(c, VMCS_VM_EXIT_INTR_ERROR_CODE, err);
+    vmx_vmexit(c, reason, qual);
+    return true;
+}
+
+bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t err)
+{
+    struct vmx_cpu *v = vmx_state(c);
+    if (v->injecting) { /* VM entry's own injected event (27.6) is not subject to exiting */
+        v->injecting = false;
+        return false;
+    }
+    /* exc_depth != 0: the delivery recorded below faulted, and this is the nested event */
+    if (!c->exc_depth)
+        v->vectoring_info = 0;
+    switch (type) {
+    case EV_EXTINT:
+        if (vec < 0) { /* offered before the controller is acknowledged */
+            if (!(G(PIN_BASED_VM_EXEC_CONTROL) & VMX_CTL(PIN, EXT_INTR_EXITING)))
+                return false;
+            uint32_t info = 0;
+            if (G(VM_EXIT_CONTROLS) & VMX_CTL(EXIT, ACK_INTR_ON_EXIT))
+                info = intr_info(EV_EXTINT, c->m->intr_ack(c->m->intr_opaque, c->index), 0);
+            return exit_event(c, EXIT_REASON_EXTERNAL_INTERRUPT, info, 0, 0);
+        }
+        break;
+    case EV_NMI:
+        if (G(PIN_BASED_VM_EXEC_CONTROL) & VMX_CTL(PIN, NMI_EXITING))
+            return exit_event(c, EXIT_REASON_EXCEPTION_NMI, intr_info(EV_NMI, EXC_NMI, 0), 0, 0);
+        break;
+    case EV_HWEXC:
+    case EV_PRIVSW:
+    case EV_SWEXC:
+        if (exception_exits(c, vec, err)) {
+            if (type != EV_HWEXC) {
+                /* INT1/INT3/INTO: the saved RIP is the instruction's, with its length */
+                vmx_exit_insn(c, (uint32_t)(c->rip - c->insn_rip), 0);
+                c->rip = c->insn_rip;
+            }
+            /* #PF: the qualification is the linear address (emu/ has already written CR2) */
+            return exit_event(c, EXIT_REASON_EXCEPTION_NMI, intr_info(type, vec, has_err), err,
+                              vec == EXC_PF ? c->cr2 : 0);
+        }
+        break;
+    case EV_SWINT:
+        break;
+    }
+    v->vectoring_info = intr_info(type, vec, has_err);
+    v->vectoring_err = err;
+    return false;
+}
+
+/* At an instruction boundary with STOP_VMX: an open interrupt window (RFLAGS.IF
+ * = 1, no blocking by STI or MOV SS) exits when interrupt-window exiting is 1. */
+void vmx_boundary(cpu_t *c)
+{
+    if (!c->nonroot || !(G(CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, INTR_WINDOW_EXITING)))
+        return;
+    if ((c->rflags & F_IF) && !c->intr_shadow) {
+        vmx_exit_insn(c, 0, 0);
+        vmcs_set(c, VMCS_VM_EXIT_INTR_INFO, 0);
+        vmx_vmexit(c, EXIT_REASON_INTERRUPT_WINDOW, 0);
+    }
+}
