@@ -50,12 +50,16 @@ static void info_vmx(mon_t *mon, cpu_t *c)
             fprintf(f, "  %s controls: MSR %#x not readable\n", vmx_words[k].name, vmx_words[k].msr);
             continue;
         }
-        fprintf(f, "  %s controls (MSR %#x = %#llx), may be 1:", vmx_words[k].name, vmx_words[k].msr,
+        fprintf(f, "  %s controls (MSR %#x = %#llx), may be 1 (=1: must be):", vmx_words[k].name, vmx_words[k].msr,
                 (unsigned long long)v);
+        /* unnamed bits that must be 1 are the reserved default1 ones: not worth a word */
         for (int bit = 0; bit < 32; bit++) {
             const char *n = vmx_control_name(vmx_words[k].w, bit);
-            if ((v >> (32 + bit)) & 1)
-                fprintf(f, " %s%s", n ? n : "bit", n ? "" : "?");
+            bool may1 = (v >> (32 + bit)) & 1, must1 = (v >> bit) & 1;
+            if (n && may1)
+                fprintf(f, " [%s]%s", n, must1 ? "=1" : "");
+            else if (may1 && !must1)
+                fprintf(f, " [bit %d]", bit);
         }
         fputc('\n', f);
     }

@@ -52,4 +52,15 @@ else
     bad "monitor exception breakpoints" "transcript lacks '$missing'" "$LOG/monitor-exc.out $LOG/monitor-exc.err"
 fi
 
+# info cpu on a model with VMX decodes the capability MSRs by control name.
+printf 'info cpu\nquit\n' | timeout "$TIMEOUT" "$EMU" --serial none --cpu skylake-server-vmx --monitor "$G/hello.elf" \
+    >"$LOG/monitor-vmxcaps.out" 2>"$LOG/monitor-vmxcaps.err"
+printf 'VMX: IA32_VMX_BASIC=\npin-based controls (MSR 0x48d\nprimary processor-based controls (MSR 0x48e\nVM-entry controls (MSR 0x490\n' \
+    >"$LOG/monitor-vmxcaps.expect"
+if missing=$(in_order "$LOG/monitor-vmxcaps.out" "$LOG/monitor-vmxcaps.expect"); then
+    ok "monitor info cpu: VMX capabilities decoded"
+else
+    bad "monitor info cpu (VMX model)" "output lacks '$missing'" "$LOG/monitor-vmxcaps.out $LOG/monitor-vmxcaps.err"
+fi
+
 . "$MON/gdb.sh"
