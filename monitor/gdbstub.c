@@ -207,10 +207,11 @@ static int get_byte(gdb_t *g)
     return g->rbuf[g->rpos++];
 }
 
+/* MSG_NOSIGNAL: a debugger that went away is a failed write, not SIGPIPE. */
 static bool write_all(int fd, const char *p, size_t n)
 {
     while (n) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
