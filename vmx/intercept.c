@@ -370,32 +370,11 @@ static void X_MSR(cpu_t *c, const dinsn_t *d)
     }
 }
 
-/* ---- PAUSE, MWAIT, MONITOR, RDRAND, RDSEED, WBINVD ---- */
+/* ---- PAUSE, RDRAND, RDSEED, WBINVD ---- */
 
 static void X_PAUSE(cpu_t *c, const dinsn_t *d)
 {
     if (PROC(PAUSE_EXITING))
-        exit_insn(c, d, 0, 0);
-    run_plain(c, d);
-}
-
-/* MONITOR/MWAIT: #UD when the feature is off and at CPL > 0 (emu/exec_misc.c) precede the exit. */
-static void monitor_ud(cpu_t *c)
-{
-    if (!cpu_has(c, FEAT_MONITOR) || c->cpl)
-        cpu_fault(c, EXC_UD);
-}
-static void X_MWAIT(cpu_t *c, const dinsn_t *d)
-{
-    monitor_ud(c);
-    if (PROC(MWAIT_EXITING))
-        exit_insn(c, d, 0, 0); /* qualification bit 0 (monitor armed) is 0: no wake-up is ever armed */
-    run_plain(c, d);
-}
-static void X_MONITOR(cpu_t *c, const dinsn_t *d)
-{
-    monitor_ud(c);
-    if (PROC(MONITOR_EXITING))
         exit_insn(c, d, 0, 0);
     run_plain(c, d);
 }

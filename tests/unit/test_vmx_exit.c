@@ -220,6 +220,74 @@ static void test_vmx_instructions_exit(void **state)
     assert_int_equal(R(VMX_INSTRUCTION_INFO), 2 << 7 | S_DS << 15 | 1 << 22 | R_RCX << 23);
 }
 
+static void test_more_conditional_exits(void **state)
+{
+    vg_launch();
+    /* without their controls these run in the guest */
+    c->gpr[R_RCX] = 0;
+    assert_int_equal(RUN(0x0f, 0x09), NOFAULT);             /* WBINVD */
+    assert_int_equal(RUN(0x48, 0x0f, 0xc7, 0xf0), NOFAULT); /* RDRAND RAX */
+    assert_int_equal(RUN(0x44, 0x0f, 0x20, 0xc0), NOFAULT); /* MOV RAX, CR8 */
+    assert_int_equal(RUN(0x0f, 0x01, 0xf9), EXC_UD);         /* RDTSCP: "enable RDTSCP" is 0 */
+    assert_true(c->nonroot);
+    c->rip = GUEST_RIP;
+    assert_int_equal(RUN(0x0f, 0xa2), EXITED);
+    set_proc(VMX_CTL(PROC, RDPMC_EXITING) | VMX_CTL(PROC, CR8_STORE_EXITING) | VMX_CTL(PROC, SECONDARY_CONTROLS));
+    W(SECONDARY_VM_EXEC_CONTROL, VMX_CTL(PROC2, WBINVD_EXITING) | VMX_CTL(PROC2, RDRAND_EXITING) |
+                                     VMX_CTL(PROC2, RDSEED_EXITING) | VMX_CTL(PROC2, ENABLE_RDTSCP));
+    static const struct { uint8_t b[4]; int n; uint32_t reason; } t[] = {
+        { { 0x0f, 0x33 }, 2, EXIT_REASON_RDPMC },
+        { { 0x0f, 0x09 }, 2, EXIT_REASON_WBINVD },
+        { { 0x48, 0x0f, 0xc7, 0xf3 }, 4, EXIT_REASON_RDRAND },
+        { { 0x0f, 0xc7, 0xf9 }, 3, EXIT_REASON_RDSEED },
+        { { 0x44, 0x0f, 0x20, 0xc0 }, 4, EXIT_REASON_CR_ACCESS },
+    };
+    for (unsigned k = 0; k < sizeof t / sizeof t[0]; k++) {
+        assert_int_equal(vmresume(), EXITED);
+        expect_exit(vg_run(t[k].b, t[k].n), t[k].reason);
+        assert_int_equal(R(VM_EXIT_INSTRUCTION_LEN), t[k].n);
+    }
+    assert_int_equal(R(EXIT_QUALIFICATION), 8 | 1 << 4); /* MOV from CR8 into RAX */
+    assert_int_equal(vmresume(), EXITED);
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_CR_ACCESS); /* unchanged by the entry */
+    expect_exit(RUN(0x48, 0x0f, 0xc7, 0xf3), EXIT_REASON_RDRAND);
+    assert_int_equal(R(VMX_INSTRUCTION_INFO), R_RBX << 3 | 2 << 11);
+    assert_int_equal(vmresume(), EXITED);
+    c->msr_tsc_aux = 7;
+    assert_int_equal(RUN(0x0f, 0x01, 0xf9), NOFAULT); /* RDTSCP enabled */
+    assert_int_equal(c->gpr[R_RCX], 7);
+}
+
+/* "load debug controls", "load IA32_PAT", "load IA32_EFER" on entry; the save and load controls on exit. */
+static void test_save_and_load_controls(void **state)
+{
+    W(VM_ENTRY_CONTROLS, R(VM_ENTRY_CONTROLS) | VMX_CTL(ENTRY, LOAD_DEBUG_CONTROLS) | VMX_CTL(ENTRY, LOAD_PAT) |
+                             VMX_CTL(ENTRY, LOAD_EFER));
+    W(VM_EXIT_CONTROLS, R(VM_EXIT_CONTROLS) | VMX_CTL(EXIT, SAVE_DEBUG_CONTROLS) | VMX_CTL(EXIT, SAVE_PAT) |
+                            VMX_CTL(EXIT, SAVE_EFER) | VMX_CTL(EXIT, LOAD_PAT));
+    W(GUEST_DR7, 0x401);
+    W(GUEST_IA32_PAT, 0x0606060606060606ull);
+    W(GUEST_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE);
+    W(HOST_IA32_PAT, 0x0404040404040404ull);
+    vg_launch();
+    assert_int_equal(c->dr[7], 0x401);
+    assert_int_equal(c->msr_pat, 0x0606060606060606ull);
+    assert_int_equal(c->efer, EFER_LME | EFER_LMA | EFER_NXE);
+    c->dr[7] = 0x403;
+    c->msr_pat = 0x0505050505050505ull;
+    c->efer &= ~EFER_NXE;
+    assert_int_equal(RUN(0x0f, 0xa2), EXITED);
+    assert_int_equal(R(GUEST_DR7), 0x403);
+    assert_int_equal(R(GUEST_IA32_PAT), 0x0505050505050505ull);
+    assert_int_equal(R(GUEST_IA32_EFER), EFER_LME | EFER_LMA);
+    assert_int_equal(c->msr_pat, 0x0404040404040404ull);
+    assert_int_equal(c->dr[7], 0x400);
+    /* a guest EFER.LMA that disagrees with "IA-32e mode guest" fails the entry */
+    W(GUEST_IA32_EFER, EFER_LME);
+    assert_int_equal(vmresume(), EXITED);
+    assert_int_equal(R(VM_EXIT_REASON), 1u << 31 | EXIT_REASON_INVALID_GUEST_STATE);
+}
+
 /* ---- events ---- */
 
 static void test_exception_bitmap(void **state)
@@ -408,6 +476,8 @@ int main(void)
         T(test_tsc),
         T(test_dr_invlpg_pause_desc),
         T(test_vmx_instructions_exit),
+        T(test_more_conditional_exits),
+        T(test_save_and_load_controls),
         T(test_exception_bitmap),
         T(test_page_fault_mask_match),
         T(test_nmi_and_external_interrupt_exiting),
