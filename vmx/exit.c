@@ -195,7 +195,8 @@ void vmx_vmexit(cpu_t *c, uint32_t reason, uint64_t qual)
     struct vmx_cpu *v = vmx_state(c);
     S(VM_EXIT_REASON, reason);
     S(EXIT_QUALIFICATION, qual);
-    S(IDT_VECTORING_INFO_FIELD, v->vectoring_info);
+    /* exc_depth != 0: the exit interrupted the delivery of the event vmx_event recorded */
+    S(IDT_VECTORING_INFO_FIELD, c->exc_depth ? v->vectoring_info : 0);
     S(IDT_VECTORING_ERROR_CODE, v->vectoring_err);
     v->vectoring_info = 0;
     /* every VM exit clears the valid bit of the VM-entry interruption information (28.2

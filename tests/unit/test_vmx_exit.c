@@ -305,6 +305,9 @@ static void test_exception_bitmap(void **state)
     assert_int_equal(RUN(0x0f, 0x0b), EXC_UD); /* delivered to the guest */
     assert_true(c->nonroot);
     assert_int_equal(c->rip, 0x9000 + EXC_UD);
+    /* a later exit is not during that delivery: no IDT-vectoring information */
+    expect_exit(RUN(0x0f, 0xa2), EXIT_REASON_CPUID);
+    assert_int_equal(R(IDT_VECTORING_INFO_FIELD), 0);
 }
 
 static void test_page_fault_mask_match(void **state)
