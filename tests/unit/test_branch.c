@@ -6,89 +6,42 @@
  * involved. Instructions are hand-built x86_insn values, and faults are caught
  * with the CPU's own fault_jmp.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "emu/cpumodel.h"
-#include "emu/dcache.h"
-#include "emu/exec.h"
 #include "emu/flags.h"
-#include "emu/machine.h"
+#include "fixture.h"
 
 static machine_t *m;
 static cpu_t *c;
 
 #define RIP0 0x1000
 
-static void map_page(uint64_t la, uint64_t pa)
-{
-    tlb_entry_t *t[2] = { &c->tlb_sup[(la >> 12) & (TLB_SIZE - 1)], &c->tlb_user[(la >> 12) & (TLB_SIZE - 1)] };
-    for (int k = 0; k < 2; k++) {
-        t[k]->tag_r = t[k]->tag_w = la & ~0xfffull;
-        t[k]->addend = (uintptr_t)m->ram + (pa & ~0xfffull) - (la & ~0xfffull);
-        t[k]->paddr = pa & ~0xfffull;
-    }
-}
-
-static void flat_segs(uint32_t data_ar, uint32_t limit)
-{
-    for (int s = S_ES; s <= S_GS; s++)
-        c->seg[s] = (seg_t){ .base = 0, .limit = limit, .ar = data_ar, .sel = 0x10 };
-}
-
 static void mode64(void)
 {
-    c->cr0 = CR0_PE | CR0_PG | CR0_ET;
-    c->cr4 = CR4_PAE;
-    c->efer = EFER_LME | EFER_LMA;
-    flat_segs(AR_P | AR_S | AR_DB | AR_G | 3, 0xffffffff);
-    c->seg[S_CS] = (seg_t){ .base = 0, .limit = 0xffffffff, .ar = AR_P | AR_S | AR_L | AR_G | 0xb, .sel = 8 };
-    cpu_set_rflags(c, 2);
-    c->cpl = 0;
-    cpu_update_mode(c);
+    fx_mode64(c, CR0_PE | CR0_PG | CR0_ET, CR4_PAE);
     assert_int_equal(c->mode, MODE_LONG64);
 }
 
 /* Protected mode, flat 4 GiB segments; ss16 makes SS a 16-bit (B=0) stack. */
 static void mode32(bool ss16)
 {
-    c->cr0 = CR0_PE | CR0_ET;
-    c->cr4 = 0;
-    c->efer = 0;
-    flat_segs(AR_P | AR_S | AR_DB | AR_G | 3, 0xffffffff);
-    c->seg[S_CS] = (seg_t){ .base = 0, .limit = 0xffffffff, .ar = AR_P | AR_S | AR_DB | AR_G | 0xb, .sel = 8 };
+    fx_set_mode(c, CR0_PE | CR0_ET, 0, 0, FX_AR_CODE32, FX_AR_DATA32, 0xffffffff);
     if (ss16)
         c->seg[S_SS].ar &= ~AR_DB;
-    cpu_set_rflags(c, 2);
-    c->cpl = 0;
-    cpu_update_mode(c);
     assert_int_equal(c->mode, MODE_PROT32);
 }
 
 static void mode_real(void)
 {
-    c->cr0 = CR0_ET;
-    c->cr4 = 0;
-    c->efer = 0;
-    flat_segs(AR_P | AR_S | 3, 0xffff);
-    c->seg[S_CS] = (seg_t){ .base = 0, .limit = 0xffff, .ar = AR_P | AR_S | 0xb, .sel = 0 };
-    cpu_set_rflags(c, 2);
-    cpu_update_mode(c);
+    fx_set_mode(c, CR0_ET, 0, 0, AR_P | AR_S | 0xb, AR_P | AR_S | 3, 0xffff);
+    c->seg[S_CS].sel = 0;
     assert_int_equal(c->mode, MODE_REAL);
 }
 
 static int setup(void **state)
 {
-    m = machine_new(16 << 20, cpu_model_default(), 1);
+    m = fx_machine_flat();
     if (!m)
         return -1;
     c = m->cpu[0];
-    for (uint64_t la = 0; la < (4u << 20); la += 4096)
-        map_page(la, la);
     c->deadline = UINT64_MAX;
     return 0;
 }
@@ -114,15 +67,7 @@ static dinsn_t mk(int osize, int len)
 }
 
 /* Run one handler for an instruction at rip; returns the fault vector or -1. */
-static int exec_at(insn_fn fn, const dinsn_t *d, uint64_t rip)
-{
-    c->insn_rip = rip;
-    c->rip = rip + d->i.len;
-    if (setjmp(c->fault_jmp))
-        return c->ev_vec;
-    fn(c, d);
-    return -1;
-}
+static int exec_at(insn_fn fn, const dinsn_t *d, uint64_t rip) { return fx_exec_at(c, fn, d, rip); }
 static int exec(insn_fn fn, const dinsn_t *d) { return exec_at(fn, d, RIP0); }
 
 static uint64_t rd(uint64_t pa, int size) { return phys_read(m, pa, size); }
@@ -684,7 +629,7 @@ static void test_popf_v86(void **state)
     cpu_set_rflags(c, 2 | F_VM);
     cpu_update_mode(c);
     assert_int_equal(c->mode, MODE_V86);
-    map_page(0x8000, 0x8000);
+    fx_map_page(m, c, 0x8000, 0x8000);
     /* IOPL < 3 without VME: #GP, nothing popped */
     c->gpr[R_RSP] = 0x8000;
     dinsn_t d = mk(2, 1);
@@ -720,22 +665,12 @@ static void test_popf_v86(void **state)
 /* ---------------- decoded end to end ----------------
  * Real encodings through x86_decode() and the handlers.def binding. */
 
-static dinsn_t dec(const uint8_t *bytes, size_t n, enum x86_mode mode)
-{
-    x86_insn i;
-    int len = x86_decode(&i, bytes, n, mode);
-    assert_int_equal(len, (int)n);
-    dinsn_t d;
-    dinsn_bind(&d, &i);
-    return d;
-}
-
 static void test_decoded_branches_64(void **state)
 {
     mode64();
     /* 66 74 10: je, 66 ignored in 64-bit mode */
     static const uint8_t je16[] = { 0x66, 0x74, 0x10 };
-    dinsn_t d = dec(je16, sizeof je16, X86_M64);
+    dinsn_t d = fx_decode(je16, sizeof je16, X86_M64);
     cpu_set_rflags(c, 2 | F_ZF);
     assert_int_equal(exec_at(d.fn, &d, 0x123450000ull), -1);
     assert_int_equal(c->rip, 0x123450013ull);
@@ -743,16 +678,16 @@ static void test_decoded_branches_64(void **state)
     static const uint8_t call[] = { 0xe8, 0x00, 0x01, 0x00, 0x00 };
     static const uint8_t ret16[] = { 0x66, 0xc3 };
     c->gpr[R_RSP] = 0x8000;
-    d = dec(call, sizeof call, X86_M64);
+    d = fx_decode(call, sizeof call, X86_M64);
     assert_int_equal(exec(d.fn, &d), -1);
     assert_int_equal(c->rip, RIP0 + 5 + 0x100);
-    d = dec(ret16, sizeof ret16, X86_M64);
+    d = fx_decode(ret16, sizeof ret16, X86_M64);
     assert_int_equal(exec_at(d.fn, &d, RIP0 + 0x105), -1);
     assert_int_equal(c->rip, RIP0 + 5);
     assert_int_equal(c->gpr[R_RSP], 0x8000);
     /* 67 E2 FE: loop with ECX */
     static const uint8_t loop32[] = { 0x67, 0xe2, 0xfd };
-    d = dec(loop32, sizeof loop32, X86_M64);
+    d = fx_decode(loop32, sizeof loop32, X86_M64);
     c->gpr[R_RCX] = 0x100000002ull;
     assert_int_equal(exec(d.fn, &d), -1);
     assert_int_equal(c->gpr[R_RCX], 1);
@@ -767,20 +702,20 @@ static void test_decoded_stack_64(void **state)
     static const uint8_t pushfs[] = { 0x0f, 0xa0 };
     c->seg[S_FS].sel = 0x2b;
     wr(0x7ff8, 8, ~0ull);
-    dinsn_t d = dec(pushfs, sizeof pushfs, X86_M64);
+    dinsn_t d = fx_decode(pushfs, sizeof pushfs, X86_M64);
     assert_int_equal(exec(d.fn, &d), -1);
     assert_int_equal(c->gpr[R_RSP], 0x7ff8);
     assert_int_equal(rd(0x7ff8, 8), 0xffffffffffff002bull);
     /* 8F 44 24 08: pop qword [rsp+8], addressed with the incremented RSP */
     static const uint8_t popm[] = { 0x8f, 0x44, 0x24, 0x08 };
     wr(0x7ff8, 8, 0x1234);
-    d = dec(popm, sizeof popm, X86_M64);
+    d = fx_decode(popm, sizeof popm, X86_M64);
     assert_int_equal(exec(d.fn, &d), -1);
     assert_int_equal(c->gpr[R_RSP], 0x8000);
     assert_int_equal(rd(0x8008, 8), 0x1234);
     /* 66 6A FF: push word -1 */
     static const uint8_t push16[] = { 0x66, 0x6a, 0xff };
-    d = dec(push16, sizeof push16, X86_M64);
+    d = fx_decode(push16, sizeof push16, X86_M64);
     assert_int_equal(exec(d.fn, &d), -1);
     assert_int_equal(c->gpr[R_RSP], 0x7ffe);
     assert_int_equal(rd(0x7ffe, 2), 0xffff);

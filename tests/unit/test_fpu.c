@@ -8,18 +8,10 @@
 #include <fenv.h>
 #include <float.h>
 #include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <cmocka.h>
 
-#include "emu/cpumodel.h"
-#include "emu/exec.h"
 #include "emu/flags.h"
 #include "emu/fpu.h"
-#include "emu/machine.h"
+#include "fixture.h"
 
 static machine_t *m;
 static cpu_t *c;
@@ -27,39 +19,20 @@ static cpu_t *c;
 #define RIP0 0x1000
 #define BUF 0x20000
 
-static void map_page(uint64_t la, uint64_t pa)
-{
-    tlb_entry_t *t[2] = { &c->tlb_sup[(la >> 12) & (TLB_SIZE - 1)], &c->tlb_user[(la >> 12) & (TLB_SIZE - 1)] };
-    for (int k = 0; k < 2; k++) {
-        t[k]->tag_r = t[k]->tag_w = la & ~0xfffull;
-        t[k]->addend = (uintptr_t)m->ram + (pa & ~0xfffull) - (la & ~0xfffull);
-        t[k]->paddr = pa & ~0xfffull;
-    }
-}
-
 static void mode64(void)
 {
-    c->cr0 = CR0_PE | CR0_PG | CR0_MP | CR0_NE | CR0_ET;
-    c->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
     c->xcr0 = 3;
-    c->efer = EFER_LME | EFER_LMA;
-    for (int s = S_ES; s <= S_GS; s++)
-        c->seg[s] = (seg_t){ .base = 0, .limit = 0xffffffff, .ar = AR_P | AR_S | AR_DB | AR_G | 3, .sel = 0x10 };
-    c->seg[S_CS] = (seg_t){ .base = 0, .limit = 0xffffffff, .ar = AR_P | AR_S | AR_L | AR_G | 0xb, .sel = 8 };
-    cpu_set_rflags(c, 2);
-    c->cpl = 0;
-    cpu_update_mode(c);
+    fx_mode64(c, CR0_PE | CR0_PG | CR0_MP | CR0_NE | CR0_ET,
+              CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE);
     fpu_reset(&c->fpu);
 }
 
 static int setup(void **state)
 {
-    m = machine_new(16 << 20, cpu_model_default(), 1);
+    m = fx_machine_flat();
     if (!m)
         return -1;
     c = m->cpu[0];
-    for (uint64_t la = 0; la < (4u << 20); la += 4096)
-        map_page(la, la);
     return 0;
 }
 
@@ -102,15 +75,7 @@ static dinsn_t mem(uint64_t addr)
     return d;
 }
 
-static int exec1(insn_fn fn, const dinsn_t *d)
-{
-    c->insn_rip = RIP0;
-    c->rip = RIP0 + d->i.len;
-    if (setjmp(c->fault_jmp))
-        return c->ev_vec;
-    fn(c, d);
-    return -1;
-}
+static int exec1(insn_fn fn, const dinsn_t *d) { return fx_exec_at(c, fn, d, RIP0); }
 #define OK(fn, d) assert_int_equal(exec1(fn, d), -1)
 
 /* ST(i) as a host long double. */
@@ -823,23 +788,10 @@ static void test_unmasked_overflow_underflow(void **state)
 }
 
 /* ---- decoded encodings: decoder row -> handler binding -> semantics ---- */
-extern const insn_fn insn_handlers[XI_COUNT];
-
-static int run_bytes(const uint8_t *b, size_t n)
-{
-    dinsn_t d;
-    memset(&d, 0, sizeof d);
-    int len = x86_decode(&d.i, b, n, X86_M64);
-    assert_int_equal(len, (int)n);
-    d.fn = insn_handlers[d.i.id];
-    assert_non_null(d.fn);
-    return exec1(d.fn, &d);
-}
-#define RUN(...)                                                       \
-    do {                                                               \
-        static const uint8_t code_[] = { __VA_ARGS__ };                \
-        assert_int_equal(run_bytes(code_, sizeof code_), -1);          \
-    } while (0)
+/* Decode bytes in 64-bit mode and run the bound handler; returns the fault
+ * vector or -1. */
+static int run_bytes(const uint8_t *b, size_t n) { return fx_run_bytes(c, b, n, RIP0); }
+#define RUN(...) assert_int_equal(run_bytes(FX_BYTES(__VA_ARGS__)), -1)
 
 /* The reversed-operand encodings: DC E8+i is FSUB ST(i), ST(0) and DC E0+i
  * FSUBR ST(i), ST(0) (SDM Vol. 2 "FSUB/FSUBP/FISUB"). */

@@ -7,17 +7,8 @@
  * driven the way the run loop drives it: the handler is called again while it
  * leaves RIP at itself, and d->lat is charged per call as exec_one() does.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "emu/cpumodel.h"
-#include "emu/exec.h"
 #include "emu/flags.h"
-#include "emu/machine.h"
+#include "fixture.h"
 
 static machine_t *m;
 static cpu_t *c;
@@ -25,42 +16,19 @@ static cpu_t *c;
 #define RIP0 0x1000
 #define LAT 2
 
-static void map_page(uint64_t la, uint64_t pa)
-{
-    tlb_entry_t *t[2] = { &c->tlb_sup[(la >> 12) & (TLB_SIZE - 1)], &c->tlb_user[(la >> 12) & (TLB_SIZE - 1)] };
-    for (int k = 0; k < 2; k++) {
-        t[k]->tag_r = t[k]->tag_w = la & ~0xfffull;
-        t[k]->addend = (uintptr_t)m->ram + (pa & ~0xfffull) - (la & ~0xfffull);
-        t[k]->paddr = pa & ~0xfffull;
-    }
-}
-
-static void set_mode(uint64_t cr0, uint64_t efer, uint32_t cs_ar, uint32_t data_ar, uint32_t limit)
-{
-    c->cr0 = cr0;
-    c->cr4 = 0;
-    c->efer = efer;
-    for (int s = S_ES; s <= S_GS; s++)
-        c->seg[s] = (seg_t){ .base = 0, .limit = limit, .ar = data_ar, .sel = 0x10 };
-    c->seg[S_CS] = (seg_t){ .base = 0, .limit = limit, .ar = cs_ar, .sel = 8 };
-    cpu_set_rflags(c, 2);
-    c->cpl = 0;
-    cpu_update_mode(c);
-}
 static void mode64(void)
 {
-    set_mode(CR0_PE | CR0_PG, EFER_LME | EFER_LMA, AR_P | AR_S | AR_L | AR_G | 0xb,
-             AR_P | AR_S | AR_DB | AR_G | 3, 0xffffffff);
+    fx_mode64(c, CR0_PE | CR0_PG, 0);
     assert_int_equal(c->mode, MODE_LONG64);
 }
 static void mode32(void)
 {
-    set_mode(CR0_PE, 0, AR_P | AR_S | AR_DB | AR_G | 0xb, AR_P | AR_S | AR_DB | AR_G | 3, 0xffffffff);
+    fx_set_mode(c, CR0_PE, 0, 0, FX_AR_CODE32, FX_AR_DATA32, 0xffffffff);
     assert_int_equal(c->mode, MODE_PROT32);
 }
 static void mode_real(void)
 {
-    set_mode(0, 0, AR_P | AR_S | 0xb, AR_P | AR_S | 3, 0xffff);
+    fx_set_mode(c, 0, 0, 0, AR_P | AR_S | 0xb, AR_P | AR_S | 3, 0xffff);
     assert_int_equal(c->mode, MODE_REAL);
 }
 
@@ -95,12 +63,10 @@ static void port_reset(void)
 
 static int setup(void **state)
 {
-    m = machine_new(16 << 20, cpu_model_default(), 1);
+    m = fx_machine_flat();
     if (!m)
         return -1;
     c = m->cpu[0];
-    for (uint64_t la = 0; la < (4u << 20); la += 4096)
-        map_page(la, la);
     io_register(m, PORT, 1, port_rd, port_wr, NULL);
     return 0;
 }
@@ -137,13 +103,10 @@ static dinsn_t mk(int osize, int asize, int rep)
 /* One handler call; returns the fault vector or -1. */
 static int exec1(insn_fn fn, const dinsn_t *d)
 {
-    c->insn_rip = RIP0;
-    c->rip = RIP0 + d->i.len;
-    if (setjmp(c->fault_jmp))
-        return c->ev_vec;
-    fn(c, d);
-    c->cycles += d->lat;
-    return -1;
+    int v = fx_exec_at(c, fn, d, RIP0);
+    if (v < 0)
+        c->cycles += d->lat;
+    return v;
 }
 
 /* Run to completion as the run loop would; returns the fault vector or -1, and
@@ -482,8 +445,8 @@ static void test_rep_movs_mmio_goes_element_by_element(void **state)
     for (int k = 0; k < 0x100; k++)
         assert_int_equal(m->ram[0x120000 + k], (uint8_t)(((0x10 + k) * 3)));
     /* the MMIO pages took TLB slots of identity-mapped low pages: give them back */
-    map_page(0, 0);
-    map_page(0x1000, 0x1000);
+    fx_map_page(m, c, 0, 0);
+    fx_map_page(m, c, 0x1000, 0x1000);
 }
 
 /* Source and destination pages 4 MiB apart share a TLB slot: each store
@@ -505,7 +468,7 @@ static void test_rep_movs_tlb_slot_collision(void **state)
     assert_int_equal(c->cycles, n / 4 * LAT);
     /* give the identity-mapped slots back */
     for (uint64_t la = src; la < src + n; la += 4096)
-        map_page(la, la);
+        fx_map_page(m, c, la, la);
 }
 
 /* ---------------- STOS / LODS ---------------- */
