@@ -2,20 +2,11 @@
  * of emu/exec_misc.c: CPUID, RDTSC/RDTSCP, RDPMC, RDRAND/RDSEED, MONITOR/MWAIT,
  * XGETBV/XSETBV, CLAC/STAC, CLFLUSH. Also checks that every instruction-set
  * feature the default model advertises has its instructions bound to handlers. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
-#include <cmocka.h>
 
-#include "emu/cpumodel.h"
-#include "emu/dcache.h"
-#include "emu/exec.h"
 #include "emu/flags.h"
-#include "emu/machine.h"
 #include "emu/msr.h"
+#include "fixture.h"
 
 #define NOFAULT (-1)
 
@@ -53,19 +44,10 @@ static void long_mode(int cpl)
 /* Decode and run one instruction; NOFAULT or the vector raised. */
 static int exec(const uint8_t *bytes, int n)
 {
-    x86_insn i;
-    int len = x86_decode(&i, bytes, (size_t)n, (enum x86_mode)c->dmode);
-    assert_true(len > 0);
     static dinsn_t d;
-    dinsn_bind(&d, &i);
-    c->insn_rip = c->rip;
-    c->rip += (uint64_t)len;
-    if (setjmp(c->fault_jmp))
-        return c->ev_vec;
-    d.fn(c, &d);
-    return NOFAULT;
+    return fx_exec_bytes(c, &d, bytes, (size_t)n);
 }
-#define EXEC(...) exec((const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
+#define EXEC(...) exec(FX_BYTES(__VA_ARGS__))
 
 static void q(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {

@@ -2,17 +2,8 @@
  * RDMSR/WRMSR instructions: round trips, #GP for unknown MSRs, reserved bits,
  * non-canonical addresses and invalid memory types, EFER rules, the TSC and
  * IA32_TSC_ADJUST, model-dependent existence, and msr_name(). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include "emu/cpumodel.h"
-#include "emu/dcache.h"
-#include "emu/exec.h"
-#include "emu/machine.h"
 #include "emu/msr.h"
+#include "fixture.h"
 
 #define NOFAULT (-1)
 
@@ -49,17 +40,8 @@ static int teardown(void **state)
 
 static int exec(const uint8_t *bytes, int n)
 {
-    x86_insn i;
-    int len = x86_decode(&i, bytes, (size_t)n, (enum x86_mode)c->dmode);
-    assert_true(len > 0);
     static dinsn_t d;
-    dinsn_bind(&d, &i);
-    c->insn_rip = c->rip;
-    c->rip += (uint64_t)len;
-    if (setjmp(c->fault_jmp))
-        return c->ev_vec;
-    d.fn(c, &d);
-    return NOFAULT;
+    return fx_exec_bytes(c, &d, bytes, (size_t)n);
 }
 
 static int rdmsr(uint32_t n, uint64_t *v)

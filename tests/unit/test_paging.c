@@ -6,20 +6,10 @@
  * instructions that control paging (emu/exec_cr.c): MOV CR/DR, CLTS, LMSW,
  * SMSW, INVLPG, INVPCID, with their #GP/#UD/#DB checks.
  * Page tables are built in guest RAM of a real machine_new() machine. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "emu/cpumodel.h"
-#include "emu/dcache.h"
-#include "emu/exec.h"
-#include "emu/machine.h"
 #include "emu/mmu.h"
 #include "emu/msr.h"
 #include "emu/paging.h"
+#include "fixture.h"
 
 #define P   (1ull << 0)
 #define RW  (1ull << 1)
@@ -706,21 +696,15 @@ static void test_probe_has_no_side_effects(void **state)
 
 static int exec(const uint8_t *bytes, int n)
 {
-    x86_insn i;
-    int len = x86_decode(&i, bytes, (size_t)n, (enum x86_mode)c->dmode);
+    static dinsn_t d;
+    int len = fx_bind(&d, bytes, (size_t)n, (enum x86_mode)c->dmode);
     if (len == X86_ERR_UD)
         return 0x100 | EXC_UD;
     assert_true(len > 0);
-    static dinsn_t d;
-    dinsn_bind(&d, &i);
-    c->insn_rip = c->rip;
-    c->rip += (uint64_t)len;
-    if (setjmp(c->fault_jmp))
-        return 0x100 | c->ev_vec;
-    d.fn(c, &d);
-    return NOFAULT;
+    int v = fx_exec_at(c, d.fn, &d, c->rip);
+    return v < 0 ? NOFAULT : 0x100 | v;
 }
-#define EXEC(...) exec((const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
+#define EXEC(...) exec(FX_BYTES(__VA_ARGS__))
 #define GP (0x100 | EXC_GP)
 #define UD (0x100 | EXC_UD)
 #define MOV_CR0_RAX 0x0f, 0x22, 0xc0
