@@ -6,18 +6,9 @@
 #ifndef VMXEMU_ALU_TEST_H
 #define VMXEMU_ALU_TEST_H
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
-
-#include "emu/cpumodel.h"
-#include "emu/exec.h"
-#include "emu/flags.h"
+#include "tests/unit/fixture.h"
 
 /* The registers a test case uses, plus RFLAGS. */
 struct regs {
@@ -46,12 +37,8 @@ static inline cpu_t *test_cpu(void)
     c->mode = MODE_LONG64;
     c->model = cpu_model_default();
     c->cpl = 0;
-    for (int p = 0; p < TEST_PAGES; p++) {
-        uint64_t la = TEST_LA + p * 4096ull;
-        tlb_entry_t *e = &c->tlb[(la >> 12) & (TLB_SIZE - 1)];
-        e->tag_r = e->tag_w = la;
-        e->addend = (uintptr_t)(tmem + p * 4096) - la;
-    }
+    for (int p = 0; p < TEST_PAGES; p++)
+        fx_tlb_set(c->tlb, TEST_LA + p * 4096ull, tmem + p * 4096);
     memset(tmem, 0, TEST_PAGES * 4096);
     cpu_set_rflags(c, 0x2);
     return c;
@@ -89,10 +76,7 @@ static inline int run_handler(cpu_t *c, insn_fn fn, const x86_insn *i)
     memset(&d, 0, sizeof d);
     d.fn = fn;
     d.i = *i;
-    if (setjmp(c->fault_jmp))
-        return c->ev_vec;
-    fn(c, &d);
-    return -1;
+    return fx_run(c, fn, &d);
 }
 
 /* Load the snapshot, run, store it back. */

@@ -11,18 +11,8 @@
 #ifndef SEG_TEST_H
 #define SEG_TEST_H
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "emu/cpumodel.h"
-#include "emu/exec.h"
-#include "emu/flags.h"
-#include "emu/machine.h"
 #include "emu/seg.h"
+#include "fixture.h"
 
 #define GDT 0x1000
 #define IDT 0x2000
@@ -117,22 +107,30 @@ static inline void set_tr(uint16_t sel)
     seg_cache_from_desc(&c->seg[S_TR], sel, d);
 }
 
-/* Protected mode with paging off at the given CPL: flat 32-bit segments. */
-static inline void mode_pm32(int cpl)
+/* With the control registers set: flush the TLB, load CS (code_sel) and the
+ * data segments of CPL cpl from the GDT, TR (tss_sel) and the stack of that
+ * level. */
+static inline void enter_cpl(int cpl, uint16_t code_sel, uint16_t tss_sel)
 {
-    c->cr0 = CR0_PE | CR0_ET;
-    c->cr4 = 0;
-    c->efer = 0;
     tlb_flush_all(c);
-    load_cache(S_CS, cpl ? SEL_CODE3 : SEL_CODE0);
+    load_cache(S_CS, code_sel);
     for (int s = S_ES; s <= S_GS; s++)
         if (s != S_CS)
             load_cache(s, cpl ? SEL_DATA3 : SEL_DATA0);
     cpu_set_rflags(c, 2);
     c->cpl = (uint8_t)cpl;
     cpu_update_mode(c);
-    set_tr(SEL_TSS);
+    set_tr(tss_sel);
     c->gpr[R_RSP] = cpl ? USTACK : KSTACK;
+}
+
+/* Protected mode with paging off at the given CPL: flat 32-bit segments. */
+static inline void mode_pm32(int cpl)
+{
+    c->cr0 = CR0_PE | CR0_ET;
+    c->cr4 = 0;
+    c->efer = 0;
+    enter_cpl(cpl, cpl ? SEL_CODE3 : SEL_CODE0, SEL_TSS);
 }
 
 /* IA-32e 64-bit mode at the given CPL, identity paging. */
@@ -142,16 +140,7 @@ static inline void mode_long(int cpl)
     c->cr4 = CR4_PAE;
     c->cr3 = PML4;
     c->efer = EFER_LME | EFER_LMA | EFER_SCE;
-    tlb_flush_all(c);
-    load_cache(S_CS, cpl ? SEL_CODE64_3 : SEL_CODE64);
-    for (int s = S_ES; s <= S_GS; s++)
-        if (s != S_CS)
-            load_cache(s, cpl ? SEL_DATA3 : SEL_DATA0);
-    cpu_set_rflags(c, 2);
-    c->cpl = (uint8_t)cpl;
-    cpu_update_mode(c);
-    set_tr(SEL_TSS64);
-    c->gpr[R_RSP] = cpl ? USTACK : KSTACK;
+    enter_cpl(cpl, cpl ? SEL_CODE64_3 : SEL_CODE64, SEL_TSS64);
 }
 
 static inline void mode_real(void)
@@ -203,15 +192,7 @@ static inline dinsn_t mk(int osize)
 
 /* Run a handler as the instruction at RIP0; returns the vector of the fault
  * it raised (recorded, not delivered) or -1. */
-static inline int exec(insn_fn fn, const dinsn_t *d)
-{
-    c->insn_rip = RIP0;
-    c->rip = RIP0 + d->i.len;
-    if (setjmp(c->fault_jmp))
-        return c->ev_vec;
-    fn(c, d);
-    return -1;
-}
+static inline int exec(insn_fn fn, const dinsn_t *d) { return fx_exec_at(c, fn, d, RIP0); }
 
 /* Run a handler as the run loop does: a fault is delivered (nested faults
  * included) through cpu_deliver_pending(). */
