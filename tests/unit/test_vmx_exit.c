@@ -395,6 +395,41 @@ static void test_interrupt_window(void **state)
     assert_int_equal(R(GUEST_RIP), GUEST_RIP + 1);
 }
 
+/* Through the real run loop: STI opens the window after the next instruction
+ * (emu/run.c asks vmx_boundary once the shadow ends); the host then halts. */
+static void test_interrupt_window_run_loop(void **state)
+{
+    set_proc(VMX_CTL(PROC, INTR_WINDOW_EXITING));
+    phys_write(m, HOST_RIP, 1, 0xf4);                     /* host: HLT */
+    phys_write(m, GUEST_RIP, 1, 0xfb); /* guest: STI; NOP; HLT */
+    phys_write(m, GUEST_RIP + 1, 1, 0x90);
+    phys_write(m, GUEST_RIP + 2, 1, 0xf4);
+    vg_launch();
+    m->max_cycles = c->cycles + 100000;
+    machine_run(m);
+    assert_false(c->nonroot);
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_INTERRUPT_WINDOW);
+    assert_int_equal(R(GUEST_RIP), GUEST_RIP + 2);
+    assert_int_equal(c->rip, HOST_RIP + 1);
+}
+
+/* Through the run loop: a pending interrupt with external-interrupt exiting exits even with IF = 0. */
+static void test_external_interrupt_run_loop(void **state)
+{
+    W(PIN_BASED_VM_EXEC_CONTROL, vg_allowed0(VMX_PIN) | VMX_CTL(PIN, EXT_INTR_EXITING));
+    phys_write(m, HOST_RIP, 1, 0xf4);
+    phys_write(m, GUEST_RIP, 2, 0xfeeb); /* JMP $ */
+    vg_launch();
+    c->intr_line = true;
+    m->max_cycles = c->cycles + 100000;
+    machine_run(m);
+    assert_false(c->nonroot);
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_EXTERNAL_INTERRUPT);
+    assert_int_equal(R(VM_EXIT_INTR_INFO), 0); /* not acknowledged */
+    assert_int_equal(R(GUEST_RIP), GUEST_RIP);
+    c->intr_line = false;
+}
+
 /* ---- MSR lists on exit ---- */
 static void test_exit_msr_lists(void **state)
 {
@@ -486,6 +521,8 @@ int main(void)
         T(test_nmi_and_external_interrupt_exiting),
         T(test_idt_vectoring),
         T(test_interrupt_window),
+        T(test_interrupt_window_run_loop),
+        T(test_external_interrupt_run_loop),
         T(test_exit_msr_lists),
         T(test_golden_trace),
 #undef T
