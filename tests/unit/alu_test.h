@@ -47,15 +47,9 @@ static inline cpu_t *test_cpu(void)
 /* A decoded instruction with register operands (mod == 3) unless set otherwise. */
 static inline x86_insn insn_rr(int osize, int reg, int rm, uint64_t imm)
 {
-    x86_insn i;
-    memset(&i, 0, sizeof i);
-    i.mod = 3;
+    x86_insn i = fx_insn(osize, 8, 0).i;
     i.reg = (uint8_t)reg;
     i.rm = (uint8_t)rm;
-    i.base = i.index = X86_NOREG;
-    i.osize = (uint8_t)osize;
-    i.asize = 8;
-    i.seg = X86_DS;
     i.imm = imm;
     return i;
 }

@@ -92,6 +92,21 @@ static inline void fx_mode64(cpu_t *c, uint64_t cr0, uint64_t cr4)
 
 /* ---- running handlers ---- */
 
+/* A hand-built instruction: register operands (mod 3), no base or index
+ * register, DS, the given operand and address sizes and length; all else 0. */
+static inline dinsn_t fx_insn(int osize, int asize, int len)
+{
+    dinsn_t d;
+    memset(&d, 0, sizeof d);
+    d.i.mod = 3;
+    d.i.base = d.i.index = X86_NOREG;
+    d.i.seg = X86_DS;
+    d.i.osize = (uint8_t)osize;
+    d.i.asize = (uint8_t)asize;
+    d.i.len = (uint8_t)len;
+    return d;
+}
+
 /* Run fn; returns the vector of the fault it raised (caught from fault_jmp,
  * not delivered) or -1. */
 static inline int fx_run(cpu_t *c, insn_fn fn, const dinsn_t *d)

@@ -177,15 +177,7 @@ static inline int teardown(void **state)
 /* A hand-built instruction: register operands, 32-bit addresses, DS. */
 static inline dinsn_t mk(int osize)
 {
-    dinsn_t d;
-    memset(&d, 0, sizeof d);
-    d.i.osize = (uint8_t)osize;
-    d.i.asize = 4;
-    d.i.len = 2;
-    d.i.mod = 3;
-    d.i.base = d.i.index = X86_NOREG;
-    d.i.seg = X86_DS;
-    return d;
+    return fx_insn(osize, 4, 2);
 }
 
 #define RIP0 0x1000

@@ -54,14 +54,7 @@ static int teardown(void **state)
 
 static dinsn_t mk(int osize, int len)
 {
-    dinsn_t d;
-    memset(&d, 0, sizeof d);
-    d.i.osize = (uint8_t)osize;
-    d.i.asize = 8;
-    d.i.len = (uint8_t)len;
-    d.i.mod = 3;
-    d.i.base = d.i.index = X86_NOREG;
-    d.i.seg = X86_DS;
+    dinsn_t d = fx_insn(osize, 8, len);
     d.lat = 1;
     return d;
 }

@@ -52,17 +52,10 @@ static int per_test(void **state)
 /* Forms: register (ModRM.rm = i for ST(i)) and absolute memory. */
 static dinsn_t sti(int i)
 {
-    dinsn_t d;
-    memset(&d, 0, sizeof d);
-    d.i.mod = 3;
+    dinsn_t d = fx_insn(4, 8, 2);
     d.i.rm = (uint8_t)i;
     d.i.modrm = (uint8_t)(0xc0 | i);
     d.i.opcode = 0xd8;
-    d.i.base = d.i.index = X86_NOREG;
-    d.i.seg = X86_DS;
-    d.i.osize = 4;
-    d.i.asize = 8;
-    d.i.len = 2;
     return d;
 }
 static dinsn_t mem(uint64_t addr)

@@ -50,16 +50,9 @@ static int per_test(void **state)
 /* Register-register form: ModRM.reg = r, ModRM.rm = rm. */
 static dinsn_t rr(int r, int rm, uint64_t imm)
 {
-    dinsn_t d;
-    memset(&d, 0, sizeof d);
-    d.i.mod = 3;
+    dinsn_t d = fx_insn(4, 8, 4);
     d.i.reg = (uint8_t)r;
     d.i.rm = (uint8_t)rm;
-    d.i.base = d.i.index = X86_NOREG;
-    d.i.seg = X86_DS;
-    d.i.osize = 4;
-    d.i.asize = 8;
-    d.i.len = 4;
     d.i.imm = imm;
     return d;
 }

@@ -87,15 +87,8 @@ static void test_reset(void)
 /* rep: 0, X86_PFX_REP or X86_PFX_REPNE */
 static dinsn_t mk(int osize, int asize, int rep)
 {
-    dinsn_t d;
-    memset(&d, 0, sizeof d);
-    d.i.osize = (uint8_t)osize;
-    d.i.asize = (uint8_t)asize;
+    dinsn_t d = fx_insn(osize, asize, 2);
     d.i.pfx = (uint8_t)rep;
-    d.i.len = 2;
-    d.i.base = d.i.index = X86_NOREG;
-    d.i.seg = X86_DS;
-    d.i.mod = 3;
     d.lat = LAT;
     return d;
 }
