@@ -3,10 +3,9 @@
  * model's VMX capabilities, and the capability MSRs are read here for emu/msr.c.
  * Also the #UD check the VMX instructions share.
  *
- * The non-root hooks (nonroot_handler, event, boundary) belong to VM entry and
- * exit (vmx/entry.c, exit.c, intercept.c). emu/ calls them only while a vCPU
- * is in non-root operation or has STOP_VMX set, and only VM entry does either,
- * so until those files install them the table leaves them NULL. */
+ * The non-root hooks (nonroot_handler, event, boundary) are vmx/intercept.c's
+ * and vmx/intercept_event.c's; emu/ calls them only while a vCPU is in
+ * non-root operation or has STOP_VMX set. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -44,6 +43,9 @@ static bool vmx_rdmsr(cpu_t *c, uint32_t msr, uint64_t *val)
 }
 
 static const virt_ops_t vmx_ops = {
+    .nonroot_handler = vmx_nonroot_handler,
+    .event = vmx_event,
+    .boundary = vmx_boundary,
     .rdmsr = vmx_rdmsr,
 };
 
