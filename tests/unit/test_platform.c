@@ -4,7 +4,8 @@
  * and its --rtc-base time; the UART's IRQ 4; fw_cfg's RAM size, CPU count,
  * command line and etc/e820; the BIOS data area; APs waiting for INIT-SIPI
  * and started by the BSP's IPIs; and garbage written to every device port
- * and register page never crashing the emulator. */
+ * and register page never crashing the emulator; the -smp and --rtc-base
+ * options that configure it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "devices/devices.h"
 #include "devices/memmap.h"
 #include "emu/cpumodel.h"
+#include "monitor/options.h"
 
 static machine_t *m;
 static devices_t *d;
@@ -251,6 +253,38 @@ static void garbage_never_crashes(void **state)
             m->intr_ack(m->intr_opaque, i);
 }
 
+static int parse(options_t *o, int argc, char **argv)
+{
+    char err[256];
+    int rc = options_parse(argc, argv, o, err, sizeof err);
+    options_free(o);
+    return rc;
+}
+
+static void options_smp_and_rtc_base(void **state)
+{
+    options_t o;
+    int64_t t;
+    char *dflt[] = { "vmxemu", "k" };
+    assert_int_equal(parse(&o, 2, dflt), 0);
+    assert_int_equal(o.smp, 1);
+    assert_true(rtc_parse_time(RTC_DEFAULT_BASE, &t));
+    assert_int_equal(o.rtc_base, t);
+    char *good[] = { "vmxemu", "-smp", "16", "--rtc-base=2021-03-04T05:06:07", "k" };
+    assert_int_equal(parse(&o, 5, good), 0);
+    assert_int_equal(o.smp, 16);
+    assert_true(rtc_parse_time("2021-03-04T05:06:07", &t));
+    assert_int_equal(o.rtc_base, t);
+    static const char *const bad[][2] = {
+        { "-smp", "0" }, { "-smp", "17" }, { "-smp", "4x" }, { "-smp", "-1" }, { "-smp", "" },
+        { "--rtc-base", "2021-03-04" }, { "--rtc-base", "2021-13-01T00:00:00" }, { "--rtc-base", "yesterday" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = { "vmxemu", (char *)bad[i][0], (char *)bad[i][1], "k" };
+        assert_int_equal(parse(&o, 4, argv), -1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +296,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fw_cfg_and_bda, setup4, teardown),
         cmocka_unit_test_setup_teardown(aps_wait_for_init_sipi, setup4, teardown),
         cmocka_unit_test_setup_teardown(garbage_never_crashes, setup4, teardown),
+        cmocka_unit_test(options_smp_and_rtc_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
