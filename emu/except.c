@@ -61,8 +61,11 @@ void cpu_deliver_pending(cpu_t *c)
 
 void cpu_triple_fault(cpu_t *c)
 {
-    c->shutdown = true;
     c->exc_depth = 0;
+    /* in VMX non-root operation a triple fault is a VM exit (emu/virt.h) */
+    if (c->nonroot && c->m->virt && c->m->virt->event(c, EV_TRIPLE, 0, 0, 0))
+        return;
+    c->shutdown = true;
     machine_stop(c->m, MEXIT_SHUTDOWN, 0);
 }
 

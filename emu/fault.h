@@ -21,6 +21,7 @@ enum event_type {
     EV_SWINT = 4,    /* INT n */
     EV_PRIVSW = 5,   /* INT1 (F1) */
     EV_SWEXC = 6,    /* INT3, INTO */
+    EV_TRIPLE = 8,   /* not an SDM type: a triple fault, offered to virt_ops.event in VMX non-root operation */
 };
 
 /* Fault with no error code (#DE, #UD, #NM, ...). */

@@ -1,6 +1,6 @@
 /* intercept_event.c - events in VMX non-root operation (SDM Vol. 3C 26.2
  * "Other Causes of VM Exits"): exceptions through the exception bitmap (with
- * the page-fault error-code mask and match), NMI exiting, external-interrupt
+ * the page-fault error-code mask and match), triple faults, NMI exiting, external-interrupt
  * exiting with "acknowledge interrupt on exit", and interrupt-window exiting
  * at instruction boundaries. The event being delivered is remembered, so an
  * exit caused by a fault during its delivery reports it as IDT-vectoring
@@ -80,6 +80,8 @@ bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t er
         break;
     case EV_SWINT:
         break;
+    case EV_TRIPLE: /* always an exit (26.2 "Other Causes of VM Exits") */
+        return exit_event(c, EXIT_REASON_TRIPLE_FAULT, 0, 0, 0);
     }
     v->vectoring_info = intr_info(type, vec, has_err);
     v->vectoring_err = err;

@@ -8,6 +8,7 @@
 #include "vmx_guest_test.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "emu/fault.h"
 
@@ -430,6 +431,16 @@ static void test_external_interrupt_run_loop(void **state)
     c->intr_line = false;
 }
 
+/* #UD with an IDT too short for it: #GP, #DF, then a triple fault, which exits. */
+static void test_triple_fault(void **state)
+{
+    W(GUEST_IDTR_LIMIT, 0);
+    vg_launch();
+    expect_exit(RUN(0x0f, 0x0b), EXIT_REASON_TRIPLE_FAULT);
+    assert_false(c->shutdown);
+    assert_int_equal(m->exit_reason, MEXIT_NONE);
+}
+
 /* ---- MSR lists on exit ---- */
 static void test_exit_msr_lists(void **state)
 {
@@ -523,6 +534,7 @@ int main(void)
         T(test_interrupt_window),
         T(test_interrupt_window_run_loop),
         T(test_external_interrupt_run_loop),
+        T(test_triple_fault),
         T(test_exit_msr_lists),
         T(test_golden_trace),
 #undef T
