@@ -251,6 +251,7 @@ int main(int argc, char **argv)
         dump_cpu(stderr, m->cpu[0]);
     if (o.stats)
         print_stats(m, secs);
+    vmx_detach(m);
     machine_free(m);
     options_free(&o);
     return status;

@@ -51,9 +51,16 @@ static const virt_ops_t vmx_ops = {
 
 void vmx_attach(machine_t *m)
 {
-    m->virt = &vmx_ops;
-    for (int i = 0; i < m->ncpus; i++)
-        vmx_state(m->cpu[i]);
+    m->virt = &vmx_ops; /* the per-vCPU state comes with the first VMX instruction (vmx_state) */
+}
+
+void vmx_detach(machine_t *m)
+{
+    for (int i = 0; i < m->ncpus; i++) {
+        free(m->cpu[i]->vmx);
+        m->cpu[i]->vmx = NULL;
+    }
+    m->virt = NULL;
 }
 
 void vmx_check_ud(cpu_t *c)

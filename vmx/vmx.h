@@ -54,6 +54,8 @@ const struct vmx_model *vmx_model_of(const cpu_t *c);
 
 /* Install VMX's hooks on the machine (call once after machine_new). */
 void vmx_attach(machine_t *m);
+/* Free the vCPUs' VMX state (call before machine_free, which does not know it). */
+void vmx_detach(machine_t *m);
 
 /* The vCPU's VMX state, created on first use. */
 struct vmx_cpu *vmx_state(cpu_t *c);

@@ -7,6 +7,7 @@
 #include "vmx_test.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define MSR_FC 0x3a
 

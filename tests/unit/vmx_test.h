@@ -16,7 +16,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -76,8 +75,7 @@ static inline int vt_setup(void **state)
 static inline int vt_teardown(void **state)
 {
     vmx_trace_open(NULL);
-    free(c->vmx); /* machine_free() does not know vmx/'s state */
-    c->vmx = NULL;
+    vmx_detach(m);
     machine_free(m);
     m = NULL;
     return 0;
