@@ -13,13 +13,9 @@
 
 #include "vmx_test.h"
 
-#include "emu/virt.h"
-
 #define EXITED 1000
 #define GUEST_RIP 0x5000ull
 #define HOST_RIP 0x7000ull
-
-static virt_ops_t vg_ops;
 
 #define W(field, v) vmcs_set(c, VMCS_##field, (v))
 #define R(field) vmcs_get(c, VMCS_##field)
@@ -127,12 +123,7 @@ static inline int vmresume(void) { return RUN(0x0f, 0x01, 0xc3); }
 
 static inline int vg_setup(void **state)
 {
-    vt_setup(state);
-    vg_ops = *m->virt;
-    vg_ops.nonroot_handler = vmx_nonroot_handler;
-    vg_ops.event = vmx_event;
-    vg_ops.boundary = vmx_boundary;
-    m->virt = &vg_ops;
+    vt_setup(state); /* vmx_attach installs the non-root hooks */
     vt_enter_with_vmcs(VMCS_A);
     vg_vmcs64();
     c->rip = 0x100000;
