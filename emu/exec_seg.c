@@ -56,26 +56,6 @@ void op_pop_sreg(cpu_t *c, const dinsn_t *d)
         c->intr_shadow = 2;
 }
 
-static void load_far_pointer(cpu_t *c, const dinsn_t *d, int s)
-{
-    const x86_insn *i = &d->i;
-    if (i->mod == 3)
-        cpu_fault(c, EXC_UD);
-    uint64_t ea = insn_ea(c, i);
-    uint64_t off = lin_read(c, seg_lin(c, i->seg, ea, i->osize, ACC_READ), i->osize);
-    uint16_t sel = lin_read16(c, seg_lin(c, i->seg, (ea + i->osize) & size_mask(i->asize), 2, ACC_READ));
-    seg_load(c, s, sel);
-    reg_set(c, i, i->reg, i->osize, off);
-}
-
-void op_les(cpu_t *c, const dinsn_t *d) { load_far_pointer(c, d, S_ES); }
-void op_lds(cpu_t *c, const dinsn_t *d) { load_far_pointer(c, d, S_DS); }
-void op_lss(cpu_t *c, const dinsn_t *d) { load_far_pointer(c, d, S_SS); }
-void op_lfs(cpu_t *c, const dinsn_t *d) { load_far_pointer(c, d, S_FS); }
-void op_lgs(cpu_t *c, const dinsn_t *d) { load_far_pointer(c, d, S_GS); }
-
-/* ---- far JMP / CALL ---- */
-
 /* The offset:selector of an Mp operand (offset of osize bytes, then the selector). */
 static uint64_t far_mem_operand(cpu_t *c, const dinsn_t *d, uint16_t *sel)
 {
@@ -86,6 +66,36 @@ static uint64_t far_mem_operand(cpu_t *c, const dinsn_t *d, uint16_t *sel)
     return off;
 }
 
+static void load_far_pointer(cpu_t *c, const dinsn_t *d, int s)
+{
+    if (d->i.mod == 3)
+        cpu_fault(c, EXC_UD);
+    uint16_t sel;
+    uint64_t off = far_mem_operand(c, d, &sel);
+    seg_load(c, s, sel);
+    reg_set(c, &d->i, d->i.reg, d->i.osize, off);
+}
+
+void op_les(cpu_t *c, const dinsn_t *d) { load_far_pointer(c, d, S_ES); }
+void op_lds(cpu_t *c, const dinsn_t *d) { load_far_pointer(c, d, S_DS); }
+void op_lss(cpu_t *c, const dinsn_t *d) { load_far_pointer(c, d, S_SS); }
+void op_lfs(cpu_t *c, const dinsn_t *d) { load_far_pointer(c, d, S_FS); }
+void op_lgs(cpu_t *c, const dinsn_t *d) { load_far_pointer(c, d, S_GS); }
+
+/* ---- far JMP / CALL ---- */
+
+/* The descriptor a far transfer names: a null selector is #GP(0), one beyond
+ * its descriptor table #GP(selector). */
+static uint64_t far_desc_read(cpu_t *c, uint16_t sel)
+{
+    uint64_t d;
+    if (!(sel & ~3u))
+        cpu_fault_err(c, EXC_GP, 0);
+    if (!seg_desc_read(c, sel, &d))
+        cpu_fault_err(c, EXC_GP, sel & 0xfffcu);
+    return d;
+}
+
 /* A new RIP must be canonical for 64-bit code, else within the CS limit. */
 static void check_target_ip(cpu_t *c, uint64_t d, uint64_t ip)
 {
@@ -93,12 +103,14 @@ static void check_target_ip(cpu_t *c, uint64_t d, uint64_t ip)
         cpu_fault_err(c, EXC_GP, 0);
 }
 
-/* JMP/CALL straight to a code segment: conforming needs DPL <= CPL, otherwise
- * RPL <= CPL and DPL = CPL. */
+/* JMP/CALL straight to a segment: it must be code; conforming needs DPL <= CPL,
+ * otherwise RPL <= CPL and DPL = CPL. */
 static void check_code_direct(cpu_t *c, uint16_t sel, uint64_t d)
 {
     uint32_t err = sel & 0xfffcu;
     int dpl = desc_dpl(d);
+    if (!(desc_type(d) & SEG_CODE))
+        cpu_fault_err(c, EXC_GP, err);
     if (is_conforming(d) ? dpl > c->cpl : ((sel & 3) > c->cpl || dpl != c->cpl))
         cpu_fault_err(c, EXC_GP, err);
     if (lma(c) && (d & DESC_L) && (d & DESC_D))
@@ -132,11 +144,7 @@ static uint64_t call_gate_target(cpu_t *c, uint16_t gsel, uint64_t g, uint16_t *
     }
     *csel = gate_sel(g);
     uint32_t cerr = *csel & 0xfffcu;
-    uint64_t d;
-    if (!(*csel & ~3u))
-        cpu_fault_err(c, EXC_GP, 0);
-    if (!seg_desc_read(c, *csel, &d))
-        cpu_fault_err(c, EXC_GP, cerr);
+    uint64_t d = far_desc_read(c, *csel);
     if (!(d & DESC_S) || !(desc_type(d) & SEG_CODE) || desc_dpl(d) > c->cpl)
         cpu_fault_err(c, EXC_GP, cerr);
     if (lma(c) && (!(d & DESC_L) || (d & DESC_D)))
@@ -173,27 +181,26 @@ static void far_real(cpu_t *c, uint16_t sel, uint64_t off)
     c->stop |= STOP_MODE;
 }
 
+/* JMP to code at the current privilege level (code selector csel, descriptor cd). */
+static void jmp_same_level(cpu_t *c, uint16_t csel, uint64_t cd, uint64_t off)
+{
+    check_target_ip(c, cd, off);
+    seg_desc_set_accessed(c, csel, &cd);
+    seg_set_cs(c, csel, cd, c->cpl);
+    c->rip = off;
+}
+
 static void far_jmp(cpu_t *c, uint16_t sel, uint64_t off)
 {
     if (!pmode(c)) {
         far_real(c, sel, off);
         return;
     }
-    uint32_t err = sel & 0xfffcu;
-    uint64_t d;
-    if (!(sel & ~3u))
-        cpu_fault_err(c, EXC_GP, 0);
-    if (!seg_desc_read(c, sel, &d))
-        cpu_fault_err(c, EXC_GP, err);
+    uint64_t d = far_desc_read(c, sel);
     int t = desc_type(d);
     if (d & DESC_S) {
-        if (!(t & SEG_CODE))
-            cpu_fault_err(c, EXC_GP, err);
         check_code_direct(c, sel, d);
-        check_target_ip(c, d, off);
-        seg_desc_set_accessed(c, sel, &d);
-        seg_set_cs(c, sel, d, c->cpl);
-        c->rip = off;
+        jmp_same_level(c, sel, d, off);
     } else if (is_call_gate(c, t)) {
         uint16_t csel;
         uint64_t goff;
@@ -201,14 +208,11 @@ static void far_jmp(cpu_t *c, uint16_t sel, uint64_t off)
         uint64_t cd = call_gate_target(c, sel, d, &csel, &goff, &gsize);
         if (!is_conforming(cd) && desc_dpl(cd) != c->cpl)
             cpu_fault_err(c, EXC_GP, csel & 0xfffcu);
-        check_target_ip(c, cd, goff);
-        seg_desc_set_accessed(c, csel, &cd);
-        seg_set_cs(c, csel, cd, c->cpl);
-        c->rip = goff;
+        jmp_same_level(c, csel, cd, goff);
     } else if (is_task_target(t)) {
         far_task(c, sel, d, TS_JMP);
     } else {
-        cpu_fault_err(c, EXC_GP, err);
+        cpu_fault_err(c, EXC_GP, sel & 0xfffcu);
     }
 }
 
@@ -264,6 +268,19 @@ static void call_gate_inner(cpu_t *c, uint64_t g, uint16_t csel, uint64_t cd, ui
     c->rip = goff;
 }
 
+/* CALL to code at the current privilege level: CS and the return address
+ * (size bytes each) go on the current stack st. */
+static void call_same_level(cpu_t *c, seg_stack_t *st, int size, uint16_t csel, uint64_t cd, uint64_t off)
+{
+    check_target_ip(c, cd, off);
+    seg_stack_push(c, st, size, c->seg[S_CS].sel);
+    seg_stack_push(c, st, size, c->rip);
+    seg_desc_set_accessed(c, csel, &cd);
+    seg_set_sp(c, st->sp, st->mask);
+    seg_set_cs(c, csel, cd, c->cpl);
+    c->rip = off;
+}
+
 static void far_call(cpu_t *c, uint16_t sel, uint64_t off, int os)
 {
     seg_stack_t st = seg_stack_cur(c);
@@ -276,24 +293,11 @@ static void far_call(cpu_t *c, uint16_t sel, uint64_t off, int os)
         far_real(c, sel, off);
         return;
     }
-    uint32_t err = sel & 0xfffcu;
-    uint64_t d;
-    if (!(sel & ~3u))
-        cpu_fault_err(c, EXC_GP, 0);
-    if (!seg_desc_read(c, sel, &d))
-        cpu_fault_err(c, EXC_GP, err);
+    uint64_t d = far_desc_read(c, sel);
     int t = desc_type(d);
     if (d & DESC_S) {
-        if (!(t & SEG_CODE))
-            cpu_fault_err(c, EXC_GP, err);
         check_code_direct(c, sel, d);
-        check_target_ip(c, d, off);
-        seg_stack_push(c, &st, os, c->seg[S_CS].sel);
-        seg_stack_push(c, &st, os, c->rip);
-        seg_desc_set_accessed(c, sel, &d);
-        seg_set_sp(c, st.sp, st.mask);
-        seg_set_cs(c, sel, d, c->cpl);
-        c->rip = off;
+        call_same_level(c, &st, os, sel, d, off);
     } else if (is_call_gate(c, t)) {
         uint16_t csel;
         uint64_t goff;
@@ -303,17 +307,11 @@ static void far_call(cpu_t *c, uint16_t sel, uint64_t off, int os)
             call_gate_inner(c, d, csel, cd, goff, gsize);
             return;
         }
-        check_target_ip(c, cd, goff);
-        seg_stack_push(c, &st, gsize, c->seg[S_CS].sel);
-        seg_stack_push(c, &st, gsize, c->rip);
-        seg_desc_set_accessed(c, csel, &cd);
-        seg_set_sp(c, st.sp, st.mask);
-        seg_set_cs(c, csel, cd, c->cpl);
-        c->rip = goff;
+        call_same_level(c, &st, gsize, csel, cd, goff);
     } else if (is_task_target(t)) {
         far_task(c, sel, d, TS_CALL);
     } else {
-        cpu_fault_err(c, EXC_GP, err);
+        cpu_fault_err(c, EXC_GP, sel & 0xfffcu);
     }
 }
 
@@ -345,11 +343,7 @@ static uint64_t check_return_cs(cpu_t *c, uint16_t sel)
 {
     uint32_t err = sel & 0xfffcu;
     int rpl = sel & 3;
-    uint64_t d;
-    if (!(sel & ~3u))
-        cpu_fault_err(c, EXC_GP, 0);
-    if (!seg_desc_read(c, sel, &d))
-        cpu_fault_err(c, EXC_GP, err);
+    uint64_t d = far_desc_read(c, sel);
     if (!(d & DESC_S) || !(desc_type(d) & SEG_CODE) || rpl < c->cpl)
         cpu_fault_err(c, EXC_GP, err);
     if (is_conforming(d) ? desc_dpl(d) > rpl : desc_dpl(d) != rpl)
@@ -383,19 +377,25 @@ static uint64_t check_return_ss(cpu_t *c, uint16_t ss, int rpl, bool t64)
     return d;
 }
 
-/* Commit a return to an outer privilege level: CS at CPL rpl, the new SS:RSP,
- * and data segments the new CPL may not use become null. */
-static void return_outer(cpu_t *c, uint16_t sel, uint64_t d, uint16_t ss, uint64_t ssd, uint64_t sp, bool t64)
+/* Commit a return that pops SS:RSP: SS (ssd = 0: null), CS at CPL = its RPL,
+ * and the new stack pointer. */
+static void return_with_ss(cpu_t *c, uint16_t sel, uint64_t d, uint16_t ss, uint64_t ssd, uint64_t sp, bool t64)
 {
-    int rpl = sel & 3;
     if (ssd) {
         seg_desc_set_accessed(c, ss, &ssd);
         seg_cache_from_desc(&c->seg[S_SS], ss, ssd);
     } else {
         seg_cache_null(&c->seg[S_SS], ss);
     }
-    seg_set_cs(c, sel, d, rpl);
+    seg_set_cs(c, sel, d, sel & 3);
     seg_set_sp(c, sp, t64 ? ~0ull : seg_sp_mask(&c->seg[S_SS]));
+}
+
+/* Commit a return to an outer privilege level: CS at CPL rpl, the new SS:RSP,
+ * and data segments the new CPL may not use become null. */
+static void return_outer(cpu_t *c, uint16_t sel, uint64_t d, uint16_t ss, uint64_t ssd, uint64_t sp, bool t64)
+{
+    return_with_ss(c, sel, d, ss, ssd, sp, t64);
     seg_null_if_inaccessible(c, S_ES);
     seg_null_if_inaccessible(c, S_DS);
     seg_null_if_inaccessible(c, S_FS);
@@ -444,22 +444,49 @@ void op_retf_iw(cpu_t *c, const dinsn_t *d) { far_ret(c, d->i.osize, d->i.imm & 
 #define IRET_FLAGS (F_ARITH | F_TF | F_DF | F_NT | F_RF | F_AC | F_ID)
 #define EFLAGS_VALID 0x3f7fd5u /* bits that exist */
 
+/* The IP, CS and FLAGS of an IRET frame on the current stack st, read but
+ * not popped. */
+typedef struct {
+    seg_stack_t st;
+    uint64_t ip, fl;
+    uint16_t sel;
+} iret_frame_t;
+
+static iret_frame_t iret_frame(cpu_t *c, int os)
+{
+    iret_frame_t f = { .st = seg_stack_cur(c) };
+    f.ip = seg_stack_read(c, &f.st, 0, os);
+    f.sel = (uint16_t)seg_stack_read(c, &f.st, (uint64_t)os, os);
+    f.fl = seg_stack_read(c, &f.st, 2 * (uint64_t)os, os);
+    return f;
+}
+
+/* The frame of an IRET in real or V86 mode: the IP must lie within the CS limit. */
+static iret_frame_t iret_frame_real(cpu_t *c, int os)
+{
+    iret_frame_t f = iret_frame(c, os);
+    if (f.ip > c->seg[S_CS].limit)
+        cpu_fault_err(c, EXC_GP, 0);
+    return f;
+}
+
+/* Commit an IRET in real or V86 mode: the new FLAGS nf, the frame popped, CS:IP. */
+static void iret_real_commit(cpu_t *c, const iret_frame_t *f, int os, uint64_t nf)
+{
+    cpu_set_rflags(c, nf | 2);
+    seg_set_sp(c, f->st.sp + 3 * (uint64_t)os, f->st.mask);
+    far_real(c, f->sel, f->ip);
+}
+
 static void iret_real(cpu_t *c, int os)
 {
-    seg_stack_t st = seg_stack_cur(c);
-    uint64_t ip = seg_stack_read(c, &st, 0, os);
-    uint16_t sel = (uint16_t)seg_stack_read(c, &st, (uint64_t)os, os);
-    uint64_t fl = seg_stack_read(c, &st, 2 * (uint64_t)os, os);
-    if (ip > c->seg[S_CS].limit)
-        cpu_fault_err(c, EXC_GP, 0);
+    iret_frame_t f = iret_frame_real(c, os);
     uint64_t old = cpu_get_rflags(c), nf;
     if (os == 2)
-        nf = (old & ~0xffffull) | fl;
+        nf = (old & ~0xffffull) | f.fl;
     else
-        nf = (fl & 0x257fd5) | (old & (F_VM | F_VIF | F_VIP));
-    cpu_set_rflags(c, nf | 2);
-    seg_set_sp(c, st.sp + 3 * (uint64_t)os, st.mask);
-    far_real(c, sel, ip);
+        nf = (f.fl & 0x257fd5) | (old & (F_VM | F_VIF | F_VIP));
+    iret_real_commit(c, &f, os, nf);
 }
 
 /* IRET in V86 mode: allowed with IOPL = 3 (IOPL itself stays), or with
@@ -471,13 +498,8 @@ static void iret_v86(cpu_t *c, int os)
     bool iopl3 = (old & F_IOPL) == F_IOPL;
     if (!iopl3 && !((c->cr4 & CR4_VME) && os == 2))
         cpu_fault_err(c, EXC_GP, 0);
-    seg_stack_t st = seg_stack_cur(c);
-    uint64_t ip = seg_stack_read(c, &st, 0, os);
-    uint16_t sel = (uint16_t)seg_stack_read(c, &st, (uint64_t)os, os);
-    uint64_t fl = seg_stack_read(c, &st, 2 * (uint64_t)os, os);
-    if (ip > c->seg[S_CS].limit)
-        cpu_fault_err(c, EXC_GP, 0);
-    uint64_t keep, nf;
+    iret_frame_t f = iret_frame_real(c, os);
+    uint64_t fl = f.fl, keep, nf;
     if (iopl3) {
         keep = F_VM | F_IOPL | F_VIP | F_VIF | (os == 2 ? ~0xffffull : 0);
         nf = (old & keep) | (fl & EFLAGS_VALID & ~keep);
@@ -488,9 +510,7 @@ static void iret_v86(cpu_t *c, int os)
         nf = (old & keep) | (fl & ~keep);
         nf = (nf & ~(uint64_t)F_VIF) | ((fl & F_IF) ? F_VIF : 0);
     }
-    cpu_set_rflags(c, nf | 2);
-    seg_set_sp(c, st.sp + 3 * (uint64_t)os, st.mask);
-    far_real(c, sel, ip);
+    iret_real_commit(c, &f, os, nf);
 }
 
 /* IRET from CPL 0 with VM set in the popped EFLAGS (32-bit operand size):
@@ -517,13 +537,12 @@ static void iret_to_v86(cpu_t *c, seg_stack_t *st, uint64_t ip, uint16_t cs, uin
 
 static void iret_prot(cpu_t *c, int os)
 {
-    seg_stack_t st = seg_stack_cur(c);
-    uint64_t ip = seg_stack_read(c, &st, 0, os);
-    uint16_t sel = (uint16_t)seg_stack_read(c, &st, (uint64_t)os, os);
-    uint64_t fl = seg_stack_read(c, &st, 2 * (uint64_t)os, os);
+    iret_frame_t f = iret_frame(c, os);
+    uint64_t ip = f.ip, fl = f.fl;
+    uint16_t sel = f.sel;
     uint64_t old = cpu_get_rflags(c);
     if ((fl & F_VM) && c->cpl == 0 && os == 4 && !lma(c)) {
-        iret_to_v86(c, &st, ip, sel, fl);
+        iret_to_v86(c, &f.st, ip, sel, fl);
         return;
     }
     uint64_t d = check_return_cs(c, sel);
@@ -542,31 +561,23 @@ static void iret_prot(cpu_t *c, int os)
 
     /* 64-bit mode always pops SS:RSP; elsewhere only on a return to an outer level. */
     if (rpl > c->cpl || c->mode == MODE_LONG64) {
-        uint64_t sp = seg_stack_read(c, &st, 3 * (uint64_t)os, os);
-        uint16_t ss = (uint16_t)seg_stack_read(c, &st, 4 * (uint64_t)os, os);
+        uint64_t sp = seg_stack_read(c, &f.st, 3 * (uint64_t)os, os);
+        uint16_t ss = (uint16_t)seg_stack_read(c, &f.st, 4 * (uint64_t)os, os);
         uint64_t ssd = check_return_ss(c, ss, rpl, t64);
         check_target_ip(c, d, ip);
         seg_desc_set_accessed(c, sel, &d);
         cpu_set_rflags(c, nf);
-        if (rpl > c->cpl) {
+        if (rpl > c->cpl)
             return_outer(c, sel, d, ss, ssd, sp, t64);
-        } else {
-            if (ssd) {
-                seg_desc_set_accessed(c, ss, &ssd);
-                seg_cache_from_desc(&c->seg[S_SS], ss, ssd);
-            } else {
-                seg_cache_null(&c->seg[S_SS], ss);
-            }
-            seg_set_cs(c, sel, d, rpl);
-            seg_set_sp(c, sp, t64 ? ~0ull : seg_sp_mask(&c->seg[S_SS]));
-        }
+        else
+            return_with_ss(c, sel, d, ss, ssd, sp, t64);
         c->rip = ip;
         return;
     }
     check_target_ip(c, d, ip);
     seg_desc_set_accessed(c, sel, &d);
     cpu_set_rflags(c, nf);
-    seg_set_sp(c, st.sp + 3 * (uint64_t)os, st.mask);
+    seg_set_sp(c, f.st.sp + 3 * (uint64_t)os, f.st.mask);
     seg_set_cs(c, sel, d, rpl);
     c->rip = ip;
 }
