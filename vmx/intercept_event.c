@@ -31,8 +31,13 @@ static bool exception_exits(cpu_t *c, int vec, uint32_t err)
     return match ? bit : !bit;
 }
 
+/* An exit caused by an event; only software exceptions have an instruction
+ * length (set by the caller), the others record 0. */
 static bool exit_event(cpu_t *c, uint32_t reason, uint32_t info, uint32_t err, uint64_t qual)
 {
+    uint32_t type = (info >> 8) & 7;
+    if (!(info >> 31) || (type != EV_SWEXC && type != EV_PRIVSW))
+        vmx_exit_insn(c, 0, 0);
     vmcs_set(c, VMCS_VM_EXIT_INTR_INFO, info);
     vmcs_set(c, VMCS_VM_EXIT_INTR_ERROR_CODE, err);
     vmx_vmexit(c, reason, qual);

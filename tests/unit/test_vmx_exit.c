@@ -326,6 +326,7 @@ static void test_page_fault_mask_match(void **state)
     assert_int_equal(R(EXIT_QUALIFICATION), 0x100000000ull << 4);
     assert_int_equal(R(VM_EXIT_INTR_INFO), 1u << 31 | 1 << 11 | 3 << 8 | EXC_PF);
     assert_int_equal(R(VM_EXIT_INTR_ERROR_CODE), PF_W);
+    assert_int_equal(R(VM_EXIT_INSTRUCTION_LEN), 0); /* a hardware exception has none */
     /* bit 14 clear: the sense inverts */
     W(EXCEPTION_BITMAP, 0);
     assert_int_equal(vmresume(), EXITED);
