@@ -80,26 +80,18 @@ static uint64_t next_random(cpu_t *c)
     return z ^ (z >> 31);
 }
 
-/* A random value is always available: CF = 1, OF/SF/ZF/AF/PF = 0. */
-static void random_to_reg(cpu_t *c, const dinsn_t *d)
+/* RDRAND/RDSEED (#UD unless the model has feature f): a random value is
+ * always available: CF = 1, OF/SF/ZF/AF/PF = 0. */
+static void random_to_reg(cpu_t *c, const dinsn_t *d, enum cpu_feature f)
 {
+    if (!cpu_has(c, f))
+        cpu_fault(c, EXC_UD);
     reg_set(c, &d->i, d->i.rm, d->i.osize, next_random(c));
     cpu_set_arith(c, F_CF);
 }
 
-void op_rdrand(cpu_t *c, const dinsn_t *d)
-{
-    if (!cpu_has(c, FEAT_RDRAND))
-        cpu_fault(c, EXC_UD);
-    random_to_reg(c, d);
-}
-
-void op_rdseed(cpu_t *c, const dinsn_t *d)
-{
-    if (!cpu_has(c, FEAT_RDSEED))
-        cpu_fault(c, EXC_UD);
-    random_to_reg(c, d);
-}
+void op_rdrand(cpu_t *c, const dinsn_t *d) { random_to_reg(c, d, FEAT_RDRAND); }
+void op_rdseed(cpu_t *c, const dinsn_t *d) { random_to_reg(c, d, FEAT_RDSEED); }
 
 /* WBINVD, INVD: privileged; there is no cache to write back or drop. */
 void op_wbinvd(cpu_t *c, const dinsn_t *d)
@@ -108,25 +100,17 @@ void op_wbinvd(cpu_t *c, const dinsn_t *d)
         gp0(c);
 }
 
-/* CLFLUSH/CLFLUSHOPT: the line's address is checked like a byte read (segment, paging). */
-static void flush_line(cpu_t *c, const dinsn_t *d)
+/* CLFLUSH/CLFLUSHOPT (#UD unless the model has feature f): the line's address
+ * is checked like a byte read (segment, paging). */
+static void flush_line(cpu_t *c, const dinsn_t *d, enum cpu_feature f)
 {
+    if (!cpu_has(c, f))
+        cpu_fault(c, EXC_UD);
     mmu_translate(c, insn_lin(c, &d->i, 1, ACC_READ), ACC_READ);
 }
 
-void op_clflush(cpu_t *c, const dinsn_t *d)
-{
-    if (!cpu_has(c, FEAT_CLFSH))
-        cpu_fault(c, EXC_UD);
-    flush_line(c, d);
-}
-
-void op_clflushopt(cpu_t *c, const dinsn_t *d)
-{
-    if (!cpu_has(c, FEAT_CLFLUSHOPT))
-        cpu_fault(c, EXC_UD);
-    flush_line(c, d);
-}
+void op_clflush(cpu_t *c, const dinsn_t *d) { flush_line(c, d, FEAT_CLFSH); }
+void op_clflushopt(cpu_t *c, const dinsn_t *d) { flush_line(c, d, FEAT_CLFLUSHOPT); }
 
 /* LFENCE/MFENCE/SFENCE: memory is sequentially consistent here. */
 void op_fence(cpu_t *c, const dinsn_t *d)
