@@ -18,6 +18,15 @@ static inline int gpr_size(const x86_insn *i)
     return (i->rex & 0x08) ? 8 : 4; /* the Ey/Gy operand: REX.W selects 64 bits */
 }
 
+/* XMM register n = the quadword v, its upper quadword zeroed (MOVD/MOVQ to
+ * XMM, MOVQ2DQ, scalar loads from memory). */
+static void xmm_set_q(cpu_t *c, int n, uint64_t v)
+{
+    xmm_t *x = xmm_reg(c, n);
+    x->q[0] = v;
+    x->q[1] = 0;
+}
+
 /* ---- 128-bit moves ---- */
 
 static void movx_load(cpu_t *c, const dinsn_t *d, bool aligned)
@@ -50,9 +59,7 @@ static void movs_load(cpu_t *c, const dinsn_t *d, int size)
         memcpy(x, xmm_reg(c, d->i.rm), (size_t)size);
         return;
     }
-    uint64_t v = lin_read(c, insn_lin(c, &d->i, size, ACC_READ), size);
-    x->q[0] = v;
-    x->q[1] = 0;
+    xmm_set_q(c, d->i.reg, lin_read(c, insn_lin(c, &d->i, size, ACC_READ), size));
 }
 static void movs_store(cpu_t *c, const dinsn_t *d, int size)
 {
@@ -152,10 +159,7 @@ void op_movd_ey_pq(cpu_t *c, const dinsn_t *d)
 void op_movd_vy_ey(cpu_t *c, const dinsn_t *d)
 {
     sse_check(c, &d->i);
-    uint64_t v = ey_read(c, &d->i);
-    xmm_t *x = xmm_reg(c, d->i.reg);
-    x->q[0] = v;
-    x->q[1] = 0;
+    xmm_set_q(c, d->i.reg, ey_read(c, &d->i));
 }
 void op_movd_ey_vy(cpu_t *c, const dinsn_t *d)
 {
@@ -186,30 +190,23 @@ void op_movq_vq_wq(cpu_t *c, const dinsn_t *d)
     sse_check(c, &d->i);
     xmm_t s;
     sse_read_w_low(c, &d->i, &s, 8);
-    xmm_t *x = xmm_reg(c, d->i.reg);
-    x->q[0] = s.q[0];
-    x->q[1] = 0;
+    xmm_set_q(c, d->i.reg, s.q[0]);
 }
 /* 66 0F D6 MOVQ xmm/m64, xmm: a register destination gets its upper half zeroed. */
 void op_movq_wq_vq(cpu_t *c, const dinsn_t *d)
 {
     sse_check(c, &d->i);
     uint64_t v = xmm_reg(c, d->i.reg)->q[0];
-    if (d->i.mod == 3) {
-        xmm_t *x = xmm_reg(c, d->i.rm);
-        x->q[0] = v;
-        x->q[1] = 0;
-    } else {
+    if (d->i.mod == 3)
+        xmm_set_q(c, d->i.rm, v);
+    else
         lin_write64(c, insn_lin(c, &d->i, 8, ACC_WRITE), v);
-    }
 }
 void op_movq2dq(cpu_t *c, const dinsn_t *d)
 {
     sse_check(c, &d->i);
     mmx_check(c, &d->i);
-    xmm_t *x = xmm_reg(c, d->i.reg);
-    x->q[0] = mm_get(c, d->i.rm);
-    x->q[1] = 0;
+    xmm_set_q(c, d->i.reg, mm_get(c, d->i.rm));
     mmx_commit(c);
 }
 void op_movdq2q(cpu_t *c, const dinsn_t *d)
