@@ -9,6 +9,7 @@
  * offset. Each exit is checked and the guest resumed after the instruction. */
 #include "guest.h"
 #include "vmxlib.c" /* see vmxlib.h: linked in until guest.mk links lib/vmxlib.o */
+#include "vmx_run.h"
 
 #define BAD_ADDR 0x7f0000000000ull /* not mapped by the kernel's page tables */
 
@@ -34,34 +35,6 @@ __asm__(".text\n"
 
 static uint8_t guest_stack[8192] __attribute__((aligned(16)));
 uint64_t guest_cr3; /* the kernel's CR3, which the guest shares: the CR3-target value */
-struct { uint64_t rax, rbx, rcx, rdx; } gregs;
-
-/* VMLAUNCH or VMRESUME; VMX_OK after the next VM exit (see vmx_entry_exit.c). */
-static int vm_enter(int launch)
-{
-    uint64_t fl;
-    __asm__ volatile("push %%rbp\n push %%rbx\n push %%r12\n push %%r13\n push %%r14\n push %%r15\n"
-                     "mov $0x6c14, %%rdx\n vmwrite %%rsp, %%rdx\n"
-                     "lea 1f(%%rip), %%rax\n mov $0x6c16, %%rdx\n vmwrite %%rax, %%rdx\n"
-                     "test %k1, %k1\n jz 2f\n vmlaunch\n jmp 3f\n"
-                     "2: vmresume\n"
-                     "3: pushf\n pop %%rax\n jmp 4f\n"
-                     "1: mov %%rax, gregs(%%rip)\n mov %%rbx, gregs+8(%%rip)\n"
-                     "   mov %%rcx, gregs+16(%%rip)\n mov %%rdx, gregs+24(%%rip)\n"
-                     "   xor %%eax, %%eax\n"
-                     "4: pop %%r15\n pop %%r14\n pop %%r13\n pop %%r12\n pop %%rbx\n pop %%rbp\n"
-                     : "=&a"(fl)
-                     : "r"(launch)
-                     : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
-    return fl == 0 ? VMX_OK : (fl & 1) ? VMX_FAIL_INVALID : (fl & 0x40) ? VMX_FAIL_VALID : -1;
-}
-
-static uint64_t rd(uint32_t enc)
-{
-    uint64_t v = 0;
-    CHECK_EQ(vmx_read(enc, &v), VMX_OK);
-    return v;
-}
 
 /* Resume (or launch) and expect exit `reason` at an instruction of length len, then skip it. */
 static void next_exit(int launch, uint32_t reason, uint32_t len)
