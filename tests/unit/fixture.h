@@ -54,6 +54,17 @@ static inline machine_t *fx_machine_flat(void)
     return m;
 }
 
+/* A group set-up: *mp = fx_machine_flat(), *cp = its vCPU; -1 if it cannot be
+ * made. */
+static inline int fx_setup_flat(machine_t **mp, cpu_t **cp)
+{
+    *mp = fx_machine_flat();
+    if (!*mp)
+        return -1;
+    *cp = (*mp)->cpu[0];
+    return 0;
+}
+
 /* ---- modes with flat segments ---- */
 
 #define FX_AR_CODE64 (AR_P | AR_S | AR_L | AR_G | 0xb)

@@ -38,10 +38,8 @@ static void mode_real(void)
 
 static int setup(void **state)
 {
-    m = fx_machine_flat();
-    if (!m)
+    if (fx_setup_flat(&m, &c))
         return -1;
-    c = m->cpu[0];
     c->deadline = UINT64_MAX;
     return 0;
 }

@@ -29,11 +29,7 @@ static void mode64(void)
 
 static int setup(void **state)
 {
-    m = fx_machine_flat();
-    if (!m)
-        return -1;
-    c = m->cpu[0];
-    return 0;
+    return fx_setup_flat(&m, &c);
 }
 
 static int teardown(void **state)

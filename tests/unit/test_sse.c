@@ -27,10 +27,8 @@ static void mode64(void)
 
 static int setup(void **state)
 {
-    m = fx_machine_flat();
-    if (!m)
+    if (fx_setup_flat(&m, &c))
         return -1;
-    c = m->cpu[0];
     mode64();
     return 0;
 }

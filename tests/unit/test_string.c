@@ -63,10 +63,8 @@ static void port_reset(void)
 
 static int setup(void **state)
 {
-    m = fx_machine_flat();
-    if (!m)
+    if (fx_setup_flat(&m, &c))
         return -1;
-    c = m->cpu[0];
     io_register(m, PORT, 1, port_rd, port_wr, NULL);
     return 0;
 }
