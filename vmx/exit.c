@@ -85,10 +85,19 @@ static void save_guest(cpu_t *c)
             vmcs_set(c, VMCS_GUEST_PDPTE0 + k, c->pdpte[k]);
 }
 
+/* The recommended maximum length of an MSR list (Appendix A.6 "Miscellaneous
+ * Data"): longer lists are undefined, and would let a guest stall the emulator. */
+static uint64_t msr_list_max(cpu_t *c)
+{
+    return 512ull * (vmx_model_of(c)->msr_list_factor + 1u);
+}
+
 /* 28.4 "Saving MSRs": false if an entry cannot be stored (VMX abort). */
 static bool store_msrs(cpu_t *c)
 {
     uint64_t addr = G(VM_EXIT_MSR_STORE_ADDR), n = G(VM_EXIT_MSR_STORE_COUNT);
+    if (n > msr_list_max(c))
+        return false;
     for (uint64_t k = 0; k < n; k++) {
         uint64_t e = phys_read(c->m, addr + 16 * k, 8), val;
         uint32_t idx = (uint32_t)e;
@@ -102,6 +111,10 @@ static bool store_msrs(cpu_t *c)
 
 uint32_t vmx_msr_load_list(cpu_t *c, uint64_t addr, uint64_t count, int *check)
 {
+    if (count > msr_list_max(c)) {
+        *check = CHK_MSR_LOAD_COUNT;
+        return (uint32_t)msr_list_max(c) + 1;
+    }
     for (uint64_t k = 0; k < count; k++) {
         uint64_t e = phys_read(c->m, addr + 16 * k, 8), val = phys_read(c->m, addr + 16 * k + 8, 8);
         *check = vmx_check_msr_entry((uint32_t)e, (uint32_t)(e >> 32));

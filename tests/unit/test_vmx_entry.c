@@ -225,6 +225,8 @@ static void test_msr_load_list(void **state)
     expect_entry_failure(EXIT_REASON_MSR_LOAD_FAIL, 2);
     phys_write(m, 0x13010, 8, 0x174 | 1ull << 32); /* reserved bits 63:32 */
     expect_entry_failure(EXIT_REASON_MSR_LOAD_FAIL, 2);
+    W(VM_ENTRY_MSR_LOAD_COUNT, 0xffffffff); /* past 512 entries: fails at entry 513 */
+    expect_entry_failure(EXIT_REASON_MSR_LOAD_FAIL, 513);
     W(VM_ENTRY_MSR_LOAD_COUNT, 1);
     vg_launch();
     assert_int_equal(c->msr_sysenter_esp, 0xabc);
