@@ -8,6 +8,7 @@
 #include "emu/fpu.h"
 #include "emu/machine.h"
 #include "emu/msr.h"
+#include "emu/virt.h"
 
 void cpu_update_mode(cpu_t *c)
 {
@@ -68,6 +69,16 @@ void cpu_reset(cpu_t *c)
 
 void cpu_init_signal(cpu_t *c)
 {
+    /* INIT is blocked in VMX root operation and causes a VM exit in VMX
+     * non-root operation (SDM Vol. 3C "VMX Operation": "INIT signals are
+     * blocked whenever a logical processor is in VMX root operation"). */
+    if (c->vmx_operation) {
+        if (c->nonroot && c->m->virt && c->m->virt->init_signal)
+            c->m->virt->init_signal(c);
+        else
+            c->init_pending = true;
+        return;
+    }
     if (c->index == 0) {
         machine_stop(c->m, MEXIT_RESET, 0);
         return;

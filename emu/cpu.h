@@ -245,6 +245,7 @@ typedef struct cpu {
 
     /* -- VMX (vmx/ owns the state; emu/ only tests these) -- */
     bool vmx_operation;      /* in VMX operation (VMXON done): CR0/CR4 fixed bits, INIT blocked */
+    bool init_pending;       /* an INIT arrived while blocked (VMX root operation); VMXOFF delivers it */
     bool nonroot;            /* VMX non-root operation: decoded blocks and events go through virt_ops */
     struct vmx_cpu *vmx;     /* vmx/'s per-vCPU state, NULL until VMX is first used */
     uint8_t exc_depth;       /* nesting of exception delivery, for #DF and triple fault */

@@ -64,8 +64,10 @@ void machine_free(machine_t *m)
 {
     if (!m)
         return;
-    for (int i = 0; i < m->ncpus; i++)
+    for (int i = 0; i < m->ncpus; i++) {
+        free(m->cpu[i]->vmx); /* vmx/'s per-vCPU state (plain heap memory) */
         free(m->cpu[i]);
+    }
     if (m->ram)
         munmap(m->ram, m->ram_size);
     free(m->code_pages);

@@ -11,6 +11,8 @@
  * - Boundaries: with STOP_VMX in the stop word, the run loop calls boundary()
  *   between instructions (interrupt/NMI windows, the preemption timer, MTF).
  * - MSRs: the VMX capability MSRs are read through rdmsr().
+ * - INIT: blocked in VMX root operation (emu/ latches it in cpu_t.init_pending
+ *   until VMXOFF), a VM exit in non-root operation (init_signal()).
  * - A VM exit (or VM entry) inside a handler replaces the instruction: the code
  *   switches the vCPU's state and leaves through cpu_abort_insn().
  */
@@ -29,6 +31,8 @@ typedef struct virt_ops {
     /* RDMSR of an MSR that belongs to VMX (the capability MSRs 0x480-0x491):
      * true with *val set, or false if the MSR does not exist (#GP). */
     bool (*rdmsr)(cpu_t *c, uint32_t msr, uint64_t *val);
+    /* An INIT signal in VMX non-root operation (it causes a VM exit). */
+    void (*init_signal)(cpu_t *c);
 } virt_ops_t;
 
 /* Leave the current handler: the instruction was replaced by a transfer that

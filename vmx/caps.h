@@ -50,7 +50,5 @@ uint64_t vmx_vmcs_enum(const struct vmx_model *vm);
  * on this model (RDMSR then raises #GP). */
 bool vmx_cap_msr(const struct vmx_model *vm, uint64_t cr4_supported, uint32_t msr, uint64_t *val);
 
-#define MSR_IA32_VMX_BASIC 0x480
-#define MSR_IA32_VMX_VMFUNC 0x491
 
 #endif

@@ -85,6 +85,12 @@ void op_vmxoff(cpu_t *c, const dinsn_t *d)
     v->in_vmx = false;
     c->vmx_operation = false;
     vmx_succeed(c);
+    /* VMXOFF unblocks INIT: one that arrived in VMX root operation acts now
+     * (it sets STOP_MODE, so the block ends after this instruction). */
+    if (c->init_pending) {
+        c->init_pending = false;
+        cpu_init_signal(c);
+    }
 }
 
 /* VMCALL in root operation: without the dual-monitor treatment of SMIs and SMM
