@@ -349,6 +349,7 @@ void mon_repl(mon_t *mon, FILE *in, bool interactive)
             if (!*l || *l == '#')
                 continue;
             fprintf(mon->out, "> %s\n", l);
+            fflush(mon->out); /* the command shows before a long run's result */
         }
         mon_exec(mon, l);
     }

@@ -1,6 +1,7 @@
 # gdb.sh - sourced by tests/monitor/run.sh: the real gdb in batch mode against
 # `vmxemu -gdb tcp::PORT -S -smp 2 hello.elf` (gdb.gdb), its output checked
 # against gdb.expect in order; the emulator must end with the guest's status.
+# Then Ctrl-C: SIGINT to gdb while the guest runs must stop it.
 if ! command -v gdb >/dev/null 2>&1; then
     bad "gdb session" "gdb is not installed"
 else
@@ -34,5 +35,38 @@ else
         else
             ok "gdb session (breakpoint at a symbol, registers, memory, monitor commands, stepi, threads, watchpoint)"
         fi
+    fi
+fi
+
+# Ctrl-C: gdb turns SIGINT into the 0x03 byte; the stub stops the running guest.
+if command -v gdb >/dev/null 2>&1; then
+    port=$((20000 + ($$ * 11 + 7919) % 40000))
+    timeout "$TIMEOUT" "$EMU" --serial none -gdb "tcp::$port" -S "$G/bench.elf" -append iters=1000000000 \
+        >"$LOG/gdb-int-emu.out" 2>"$LOG/gdb-int-emu.err" &
+    emu=$!
+    for _ in $(seq 50); do
+        grep -q 'waiting for gdb' "$LOG/gdb-int-emu.err" 2>/dev/null && break
+        sleep 0.1
+    done
+    timeout "$TIMEOUT" gdb -nx -batch -ex "target remote 127.0.0.1:$port" -ex continue -ex 'monitor cycles' -ex kill \
+        "$G/bench.elf" >"$LOG/gdb-int.out" 2>&1 &
+    gdbpid=$!
+    # interrupt once gdb has connected and the guest runs
+    for _ in $(seq 100); do
+        grep -q 'boot.S' "$LOG/gdb-int.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    sleep 0.5
+    kill -INT "$gdbpid"
+    wait "$gdbpid"
+    wait "$emu"
+    st=$?
+    printf 'Program received signal SIGINT\ncpu0 cycles=\n' >"$LOG/gdb-int.expect"
+    if ! missing=$(in_order "$LOG/gdb-int.out" "$LOG/gdb-int.expect"); then
+        bad "gdb Ctrl-C" "gdb output lacks '$missing'" "$LOG/gdb-int.out $LOG/gdb-int-emu.err"
+    elif [ "$st" -ne 14 ]; then
+        bad "gdb Ctrl-C" "emulator exit status $st, expected 14 (killed while stopped)" "$LOG/gdb-int-emu.err"
+    else
+        ok "gdb Ctrl-C stops the running guest"
     fi
 fi

@@ -41,6 +41,25 @@ else
     bad "monitor from stdin" "status $st (expected 14) or no step report" "$LOG/monitor-stdin.out $LOG/monitor-stdin.err"
 fi
 
+# Ctrl-C (SIGINT) while the guest runs returns to the monitor.
+printf 'continue\ncycles\nquit\n' | timeout "$TIMEOUT" "$EMU" --serial none --monitor "$G/bench.elf" \
+    -append iters=1000000000 >"$LOG/monitor-int.out" 2>"$LOG/monitor-int.err" &
+emu=$!
+# once the monitor has started the run (its echo of the command is flushed first)
+for _ in $(seq 100); do
+    grep -q '^> continue' "$LOG/monitor-int.out" 2>/dev/null && break
+    sleep 0.1
+done
+sleep 0.5
+kill -INT "$emu"
+wait "$emu"
+st=$?
+if [ "$st" -eq 14 ] && grep -q '^stopped: interrupted (cpu0' "$LOG/monitor-int.out" && grep -q '^cpu0 cycles=' "$LOG/monitor-int.out"; then
+    ok "monitor Ctrl-C stops the running guest"
+else
+    bad "monitor Ctrl-C" "status $st (expected 14) or no 'stopped: interrupted'" "$LOG/monitor-int.out $LOG/monitor-int.err"
+fi
+
 # Exception breakpoints: exceptions.elf raises #UD (ud2) before #BP (int3).
 printf 'break exc 6\ncontinue\ndelete 1\nbreak exc 3\ncontinue\ninfo break\nquit\n' | timeout "$TIMEOUT" "$EMU" --serial none \
     --monitor "$G/exceptions.elf" >"$LOG/monitor-exc.out" 2>"$LOG/monitor-exc.err"
