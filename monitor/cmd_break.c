@@ -74,7 +74,7 @@ bool cmd_break(mon_t *mon, const mon_args_t *a)
     if (!by_name && !parse_range(mon, arg, limits[kind], &lo, &hi))
         return false;
     if ((kind == BPK_LIN || kind == BPK_PHYS || kind == BPK_CYCLE || kind == BPK_EXC) && hi != lo)
-        return mon_err(mon, "a %s breakpoint takes one %s, not a range", bp_kind_names[kind], what);
+        return mon_err(mon, "%s breakpoints take one %s, not a range", bp_kind_names[kind], what);
     int id = dbg_add(&mon->dbg, kind, lo, hi, 0, BPO_USER);
     if (id < 0)
         return mon_err(mon, "too many breakpoints (at most %d)", MAX_BP);
