@@ -116,6 +116,9 @@ void cpu_init_signal(cpu_t *c)
 
 void cpu_sipi(cpu_t *c, uint8_t v)
 {
+    /* in VMX non-root operation, in the wait-for-SIPI activity state, a SIPI is a VM exit */
+    if (c->nonroot && c->m->virt && c->m->virt->event(c, EV_SIPI, v, 0, 0))
+        return;
     if (!c->wait_for_sipi)
         return;
     c->wait_for_sipi = false;

@@ -21,7 +21,9 @@ enum event_type {
     EV_SWINT = 4,    /* INT n */
     EV_PRIVSW = 5,   /* INT1 (F1) */
     EV_SWEXC = 6,    /* INT3, INTO */
-    EV_TRIPLE = 8,   /* not an SDM type: a triple fault, offered to virt_ops.event in VMX non-root operation */
+    /* not SDM types: signals offered to virt_ops.event in VMX non-root operation */
+    EV_TRIPLE = 8,   /* a triple fault */
+    EV_SIPI = 9,     /* a start-up IPI (the vector is its vector) */
 };
 
 /* Fault with no error code (#DE, #UD, #NM, ...). */

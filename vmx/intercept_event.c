@@ -1,6 +1,6 @@
 /* intercept_event.c - events in VMX non-root operation (SDM Vol. 3C 26.2
  * "Other Causes of VM Exits"): exceptions through the exception bitmap (with
- * the page-fault error-code mask and match), triple faults, NMI exiting, external-interrupt
+ * the page-fault error-code mask and match), triple faults, INIT and SIPI, NMI exiting, external-interrupt
  * exiting with "acknowledge interrupt on exit", and interrupt-window exiting
  * at instruction boundaries. The event being delivered is remembered, so an
  * exit caused by a fault during its delivery reports it as IDT-vectoring
@@ -85,12 +85,23 @@ bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t er
         break;
     case EV_SWINT:
         break;
-    case EV_TRIPLE: /* always an exit (26.2 "Other Causes of VM Exits") */
+    /* a triple fault always exits; a SIPI does in the wait-for-SIPI state, with its
+     * vector as the qualification, and is ignored otherwise (26.2 "Other Causes of VM Exits") */
+    case EV_TRIPLE:
         return exit_event(c, EXIT_REASON_TRIPLE_FAULT, 0, 0, 0);
+    case EV_SIPI:
+        return c->wait_for_sipi && exit_event(c, EXIT_REASON_SIPI, 0, 0, (uint64_t)vec);
     }
     v->vectoring_info = intr_info(type, vec, has_err);
     v->vectoring_err = err;
     return false;
+}
+
+/* INIT in non-root operation (virt_ops.init_signal; emu/cpu.c latches it in
+ * root operation): always a VM exit (26.2 "Other Causes of VM Exits"). */
+void vmx_init_signal(cpu_t *c)
+{
+    exit_event(c, EXIT_REASON_INIT_SIGNAL, 0, 0, 0);
 }
 
 /* At an instruction boundary with STOP_VMX: an open interrupt window (RFLAGS.IF

@@ -102,6 +102,8 @@ void vmx_vmexit(cpu_t *c, uint32_t reason, uint64_t qual);
 insn_fn vmx_nonroot_handler(const x86_insn *i);
 bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t err);
 void vmx_boundary(cpu_t *c);
+/* virt_ops.init_signal: INIT in non-root operation is a VM exit (vmx/intercept_event.c). */
+void vmx_init_signal(cpu_t *c);
 /* VMLAUNCH and VMRESUME are op_vmlaunch and op_vmresume (emu/handlers.def rows, vmx/entry.c). */
 
 #endif

@@ -442,6 +442,29 @@ static void test_triple_fault(void **state)
     assert_int_equal(m->exit_reason, MEXIT_NONE);
 }
 
+/* A SIPI exits in the wait-for-SIPI state (qualification: its vector), INIT always. */
+static void test_init_and_sipi(void **state)
+{
+    W(GUEST_ACTIVITY_STATE, 3);
+    vg_launch();
+    assert_true(c->wait_for_sipi);
+    cpu_sipi(c, 0x12);
+    assert_false(c->nonroot);
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_SIPI);
+    assert_int_equal(R(EXIT_QUALIFICATION), 0x12);
+    assert_int_equal(R(GUEST_ACTIVITY_STATE), 3);
+    assert_false(c->wait_for_sipi);
+    W(GUEST_ACTIVITY_STATE, 0);
+    assert_int_equal(vmresume(), EXITED);
+    cpu_sipi(c, 0x12); /* not waiting: ignored */
+    assert_true(c->nonroot);
+    assert_int_equal(c->rip, GUEST_RIP);
+    vmx_init_signal(c); /* virt_ops.init_signal, which emu/cpu.c calls in non-root operation */
+    assert_false(c->nonroot);
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_INIT_SIGNAL);
+    assert_int_equal(m->exit_reason, MEXIT_NONE);
+}
+
 /* ---- MSR lists on exit ---- */
 static void test_exit_msr_lists(void **state)
 {
@@ -536,6 +559,7 @@ int main(void)
         T(test_interrupt_window_run_loop),
         T(test_external_interrupt_run_loop),
         T(test_triple_fault),
+        T(test_init_and_sipi),
         T(test_exit_msr_lists),
         T(test_golden_trace),
 #undef T
