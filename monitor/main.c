@@ -236,6 +236,11 @@ int main(int argc, char **argv)
         fclose(trace);
     }
 
+    /* The vCPU to report: the one that shut down (with -smp it may be an AP), else the BSP. */
+    const cpu_t *who = m->cpu[0];
+    for (int i = m->ncpus - 1; i >= 0; i--)
+        if (m->cpu[i]->shutdown)
+            who = m->cpu[i];
     int status = ES_INTERNAL;
     if (why == MEXIT_DEBUG_EXIT)
         status = ((m->exit_value << 1) | 1) & 0xff;
@@ -243,12 +248,12 @@ int main(int argc, char **argv)
     else if (why == reason) {                                                                            \
         status = st;                                                                                     \
         fprintf(stderr, "vmxemu: %s at RIP=%#llx after %llu cycles\n", msg,                              \
-                (unsigned long long)m->cpu[0]->rip, (unsigned long long)m->cpu[0]->cycles);              \
+                (unsigned long long)who->rip, (unsigned long long)who->cycles);                          \
     }
     EXIT_MAP(R)
 #undef R
     if (why == MEXIT_SHUTDOWN || why == MEXIT_INTERNAL)
-        dump_cpu(stderr, m->cpu[0]);
+        dump_cpu(stderr, who);
     if (o.stats)
         print_stats(m, secs);
     vmx_detach(m);
