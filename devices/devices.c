@@ -91,14 +91,6 @@ devices_t *devices_attach(machine_t *m, FILE *out, const platform_config_t *cfg)
     if (!acpi_build(m))
         goto fail;
     bda_build(m);
-    /* Without a BIOS nobody parks the application processors: they start as
-     * firmware leaves them, waiting for INIT-SIPI-SIPI. The run loop looks at
-     * wait_for_sipi only while the stop word is non-zero, and STOP_HALT is the
-     * reason that stays set until the run loop sees the vCPU started by a SIPI. */
-    for (int i = 1; i < m->ncpus; i++) {
-        m->cpu[i]->wait_for_sipi = true;
-        m->cpu[i]->stop |= STOP_HALT;
-    }
     return d;
 fail:
     devices_free(d);

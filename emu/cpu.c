@@ -108,7 +108,7 @@ void cpu_init_signal(cpu_t *c)
     c->tsc_offset = saved.tsc_offset;
     c->cycles = saved.cycles;
     c->deadline = saved.deadline;
-    c->stop = saved.stop | STOP_MODE;
+    c->stop = saved.stop | STOP_MODE | STOP_HALT; /* parked until a SIPI (see machine_new) */
     c->insn_count = saved.insn_count;
     c->rdrand_state = saved.rdrand_state;
     c->wait_for_sipi = true;

@@ -250,6 +250,11 @@ typedef struct cpu {
     struct vmx_cpu *vmx;     /* vmx/'s per-vCPU state, NULL until VMX is first used */
     uint8_t exc_depth;       /* nesting of exception delivery, for #DF and triple fault */
     uint8_t exc_first;       /* vector of the exception being delivered (class for #DF rules) */
+    /* A #PF's linear address waits here until the #PF is delivered: CR2 is
+     * written then, and not at all when the #PF causes a VM exit instead
+     * (SDM Vol. 3C "VM Exits": exits caused by page faults leave CR2 alone). */
+    uint64_t pf_addr;
+    bool pf_addr_pending;
     /* the event cpu_fault*()/cpu_raise_soft() recorded for cpu_deliver_pending() (emu/except.c) */
     uint8_t ev_type, ev_vec; /* enum event_type, vector */
     bool ev_has_err;

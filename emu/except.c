@@ -46,7 +46,8 @@ void cpu_fault_err(cpu_t *c, int vec, uint32_t err) { raise_event(c, EV_HWEXC, v
 
 void cpu_fault_pf(cpu_t *c, uint64_t la, uint32_t err)
 {
-    c->cr2 = la;
+    c->pf_addr = la; /* CR2 is written when the #PF is delivered (cpu_deliver) */
+    c->pf_addr_pending = true;
     raise_event(c, EV_HWEXC, EXC_PF, true, err);
 }
 
@@ -318,6 +319,9 @@ static void deliver_long(cpu_t *c, int type, int vec, bool has_err, uint32_t err
 
 void cpu_deliver(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t err)
 {
+    /* a page fault detected by the instruction (not an injected #PF) */
+    bool pf_detected = c->pf_addr_pending && type == EV_HWEXC && vec == EXC_PF;
+    c->pf_addr_pending = false;
     c->halted = false;
     /* A fault during delivery of a non-software event is reported at the
      * return address of that event; for INT n at the instruction itself. */
@@ -344,9 +348,14 @@ void cpu_deliver(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t 
     /* In VMX non-root operation the event may cause a VM exit instead
      * (exception bitmap, NMI exiting, ...: vmx/ decides, emu/virt.h). */
     if (c->nonroot && c->m->virt && c->m->virt->event(c, type, vec, has_err, err)) {
+        /* the #PF itself exited: CR2 unchanged; a #DF it caused exited: CR2 was loaded */
+        if (pf_detected && vec != EXC_PF)
+            c->cr2 = c->pf_addr;
         c->exc_depth = 0;
         return;
     }
+    if (pf_detected)
+        c->cr2 = c->pf_addr;
     c->exc_depth = 1;
     c->exc_first = type == EV_HWEXC ? (uint8_t)vec : EXC_NONE;
 

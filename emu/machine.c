@@ -55,6 +55,13 @@ machine_t *machine_new(uint64_t ram_size, const struct cpu_model *model, int ncp
         c->m = m;
         c->model = model;
         cpu_reset(c);
+        /* Application processors start as firmware leaves them: waiting for
+         * INIT-SIPI-SIPI. STOP_HALT keeps the run loop on its slow path, where
+         * it sees wait_for_sipi, until a SIPI starts the vCPU. */
+        if (i > 0) {
+            c->wait_for_sipi = true;
+            c->stop |= STOP_HALT;
+        }
         m->cpu[m->ncpus++] = c;
     }
     return m;

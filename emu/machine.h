@@ -35,7 +35,7 @@ typedef struct mmio_region {
     void *opaque;
 } mmio_region_t;
 
-#define MAX_MMIO 16
+#define MAX_MMIO 64 /* 16 relocatable local APIC windows, IOAPIC, HPET, and room */
 #define MAX_EVENTS 64
 
 /* CPU-side registers that belong to a device (the local APIC: its MSRs,

@@ -261,7 +261,9 @@ static void cpu_run(cpu_t *c, uint64_t until)
                 /* With interrupts off, or with no device event to come, only
                  * another vCPU (an NMI, INIT or interrupt IPI) can wake it.
                  * Otherwise it sleeps to the deadline. */
-                if (!(c->rflags & F_IF) || (m->next_event == UINT64_MAX && !c->intr_line)) {
+                /* In VMX non-root operation an interrupt may end the HLT with
+                 * a VM exit whatever RFLAGS.IF says (external-interrupt exiting). */
+                if ((!(c->rflags & F_IF) && !c->nonroot) || (m->next_event == UINT64_MAX && !c->intr_line)) {
                     c->dormant = true;
                     return;
                 }

@@ -78,9 +78,10 @@ bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t er
                 vmx_exit_insn(c, (uint32_t)(c->rip - c->insn_rip), 0);
                 c->rip = c->insn_rip;
             }
-            /* #PF: the qualification is the linear address (emu/ has already written CR2) */
+            /* #PF: the qualification is the linear address; CR2 is left unchanged
+             * (emu/ writes it only when the #PF is delivered) */
             return exit_event(c, EXIT_REASON_EXCEPTION_NMI, intr_info(type, vec, has_err), err,
-                              vec == EXC_PF ? c->cr2 : 0);
+                              vec == EXC_PF ? c->pf_addr : 0);
         }
         break;
     case EV_SWINT:

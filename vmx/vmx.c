@@ -47,6 +47,7 @@ static const virt_ops_t vmx_ops = {
     .event = vmx_event,
     .boundary = vmx_boundary,
     .rdmsr = vmx_rdmsr,
+    .init_signal = vmx_init_signal,
 };
 
 void vmx_attach(machine_t *m)

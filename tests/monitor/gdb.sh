@@ -24,7 +24,7 @@ else
     if [ -z "$started" ]; then
         bad "gdb session" "the gdb server did not start" "$LOG/gdb-emu.err"
     else
-        timeout "$TIMEOUT" gdb -nx -batch -ex "target remote 127.0.0.1:$port" -x "$MON/gdb.gdb" "$G/hello.elf" \
+        timeout "$TIMEOUT" gdb -nx -batch -ex "set remotetimeout 120" -ex "target remote 127.0.0.1:$port" -x "$MON/gdb.gdb" "$G/hello.elf" \
             >"$LOG/gdb.out" 2>&1
         wait "$emu"
         st=$?
@@ -48,7 +48,7 @@ if command -v gdb >/dev/null 2>&1; then
         grep -q 'waiting for gdb' "$LOG/gdb-int-emu.err" 2>/dev/null && break
         sleep 0.1
     done
-    timeout "$TIMEOUT" gdb -nx -batch -ex "target remote 127.0.0.1:$port" -ex continue -ex 'monitor cycles' -ex kill \
+    timeout "$TIMEOUT" gdb -nx -batch -ex "set remotetimeout 120" -ex "target remote 127.0.0.1:$port" -ex continue -ex 'monitor cycles' -ex kill \
         "$G/bench.elf" >"$LOG/gdb-int.out" 2>&1 &
     gdbpid=$!
     # interrupt once gdb has connected and the guest runs

@@ -451,6 +451,10 @@ static void test_ipi_lowest_priority(void **state)
 
 static void test_nmi_init_sipi(void **state)
 {
+    /* application processors start waiting for INIT-SIPI-SIPI (machine_new) */
+    assert_true(m->cpu[2]->wait_for_sipi);
+    cpu_sipi(m->cpu[2], 0x10);
+    assert_false(m->cpu[2]->wait_for_sipi);
     enable(2);
     wr(2, TPR, 0x20);
     wr(0, ICR_HI, 2u << 24);

@@ -246,7 +246,7 @@ static void test_4level_not_present_error_codes(void **state)
     enter_long_mode();
     uint64_t la = 0x1000000;
     assert_int_equal(rd_err(la), 0);
-    assert_int_equal(c->cr2, la);
+    assert_int_equal(c->pf_addr, la); /* CR2 itself is written when the #PF is delivered */
     assert_int_equal(wr_err(la), PF_W);
     set_cpl(3);
     assert_int_equal(rd_err(la), PF_U);
@@ -592,7 +592,7 @@ static void test_page_crossing_write_checks_both_pages_first(void **state)
     assert_int_equal(try_read(la + 0xffe, 4, &v), NOFAULT);
     assert_int_equal(v, 0x22221111);
     assert_int_equal(wr_err(la + 0xffe), PF_P | PF_W);
-    assert_int_equal(c->cr2, la + 0x1000);
+    assert_int_equal(c->pf_addr, la + 0x1000);
     assert_int_equal(phys_read(m, 0x300ffc, 4), 0x11111111); /* nothing written */
     uint8_t blk[16];
     for (int k = 0; k < 16; k++)
@@ -613,7 +613,7 @@ static void test_page_crossing_write_checks_both_pages_first(void **state)
         lin_write_bytes(c, la + 0x1100, big, (int)sizeof big);
         fail();
     }
-    assert_int_equal(c->cr2, la + 0x3000);
+    assert_int_equal(c->pf_addr, la + 0x3000);
     assert_int_equal(phys_read(m, 0x302000, 8), 0);
     map64(la + 0x3000, 0x303000, 1, P | RW, P | RW);
     tlb_flush_all(c);

@@ -322,8 +322,10 @@ static void test_page_fault_mask_match(void **state)
     assert_int_equal(RUN(0x8b, 0x00), EXC_PF); /* a read: delivered */
     assert_true(c->nonroot);
     c->rip = GUEST_RIP;
+    c->cr2 = 0x1234;
     expect_exit(RUN(0x89, 0x00), EXIT_REASON_EXCEPTION_NMI); /* a write: exits */
     assert_int_equal(R(EXIT_QUALIFICATION), 0x100000000ull << 4);
+    assert_int_equal(c->cr2, 0x1234); /* a #PF that exits does not load CR2 (SDM "VM Exits") */
     assert_int_equal(R(VM_EXIT_INTR_INFO), 1u << 31 | 1 << 11 | 3 << 8 | EXC_PF);
     assert_int_equal(R(VM_EXIT_INTR_ERROR_CODE), PF_W);
     assert_int_equal(R(VM_EXIT_INSTRUCTION_LEN), 0); /* a hardware exception has none */
