@@ -160,6 +160,10 @@ static void test_parse_time_rejects_garbage(void **state)
     assert_true(rtc_parse_time("1970-01-01T00:00:00", &t));
     assert_int_equal(t, 0);
     assert_false(rtc_parse_time("2026-13-01T00:00:00", &t));
+    assert_false(rtc_parse_time("2026-02-31T00:00:00", &t));
+    assert_false(rtc_parse_time("2026-04-31T00:00:00", &t));
+    assert_false(rtc_parse_time("2100-02-29T00:00:00", &t)); /* not a leap year */
+    assert_true(rtc_parse_time("2000-02-29T00:00:00", &t));  /* a leap year */
     assert_false(rtc_parse_time("yesterday", &t));
     assert_false(rtc_parse_time("2026-01-01T00:00:00Z", &t));
 }
