@@ -65,7 +65,7 @@ check-asan: deps
 FUZZ_SECONDS ?= 30
 fuzz: $(LIB)
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz_loader \
-	  tests/fuzz/fuzz_loader.c devices/elf.c devices/multiboot.c $(LIB) $(LDLIBS)
+	  tests/fuzz/fuzz_loader.c devices/elf.c devices/multiboot.c devices/multiboot2.c $(LIB) $(LDLIBS)
 	@mkdir -p $(BUILD)/fuzz-corpus
 	$(BUILD)/fuzz_loader -max_total_time=$(FUZZ_SECONDS) -max_len=16384 $(BUILD)/fuzz-corpus
 
