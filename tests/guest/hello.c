@@ -1,7 +1,7 @@
 /* hello.c - the smallest test kernel: boot through Multiboot into long mode
  * and print over COM1 what the loader handed over (command line, memory,
- * memory map, modules), then a line through the 0xe9 debug console. Also
- * the demo of `make run`; run.sh checks its output for the CLI tests. */
+ * memory map, modules), then a line through the 0xe9 debug console. run.sh
+ * checks its output for the CLI tests (`make run` boots demo_vmx.c instead). */
 #include "lib/guest.h"
 
 struct mb_mod { uint32_t start, end, string, reserved; };
