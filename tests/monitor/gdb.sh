@@ -48,7 +48,9 @@ if command -v gdb >/dev/null 2>&1; then
         grep -q 'waiting for gdb' "$LOG/gdb-int-emu.err" 2>/dev/null && break
         sleep 0.1
     done
-    timeout "$TIMEOUT" gdb -nx -batch -ex "set remotetimeout 120" -ex "target remote 127.0.0.1:$port" -ex continue -ex 'monitor cycles' -ex kill \
+    # --foreground: without it timeout passes our SIGINT to gdb and again to its
+    # whole process group, and a second Ctrl-C makes gdb give up on the target
+    timeout --foreground "$TIMEOUT" gdb -nx -batch -ex "set remotetimeout 120" -ex "target remote 127.0.0.1:$port" -ex continue -ex 'monitor cycles' -ex kill \
         "$G/bench.elf" >"$LOG/gdb-int.out" 2>&1 &
     gdbpid=$!
     # interrupt once gdb has connected and the guest runs

@@ -41,8 +41,9 @@ else
     bad "monitor from stdin" "status $st (expected 14) or no step report" "$LOG/monitor-stdin.out $LOG/monitor-stdin.err"
 fi
 
-# Ctrl-C (SIGINT) while the guest runs returns to the monitor.
-printf 'continue\ncycles\nquit\n' | timeout "$TIMEOUT" "$EMU" --serial none --monitor "$G/bench.elf" \
+# Ctrl-C (SIGINT) while the guest runs returns to the monitor. --foreground:
+# timeout then passes our one SIGINT to vmxemu only, not again to its group.
+printf 'continue\ncycles\nquit\n' | timeout --foreground "$TIMEOUT" "$EMU" --serial none --monitor "$G/bench.elf" \
     -append iters=1000000000 >"$LOG/monitor-int.out" 2>"$LOG/monitor-int.err" &
 emu=$!
 # once the monitor has started the run (its echo of the command is flushed first)
