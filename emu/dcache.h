@@ -19,12 +19,14 @@ typedef struct dblock {
     dinsn_t *insns;  /* NULL: slot empty */
     uint32_t n;      /* instructions in the block */
     uint32_t serial; /* distinguishes successive occupants of the slot */
-    /* Chaining: the block that ran after this one, valid while RIP matches,
-     * the vCPU's fetch epoch is unchanged and the successor is still the
-     * same, unmodified block (emu/run.c). */
+    /* Chaining: the block that ran after this one on vCPU succ_cpu, valid for
+     * that vCPU while RIP matches, its fetch epoch is unchanged and the
+     * successor is still the same, unmodified block (emu/run.c). Epochs are
+     * per vCPU, and vCPUs may map the same RIP differently: hence succ_cpu. */
     struct dblock *succ;
     uint64_t succ_rip, succ_epoch;
     uint32_t succ_serial;
+    int succ_cpu;
 } dblock_t;
 
 #define DCACHE_NBLOCKS (1u << 15)

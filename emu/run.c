@@ -94,7 +94,7 @@ static inline __attribute__((always_inline)) void run_block(cpu_t *c, bool singl
     dblock_t *b, *prev = c->last_blk;
     /* Chained: the block that followed last time, if nothing it depends on changed. */
     if (likely(prev && prev->succ && prev->succ_rip == c->rip && prev->succ_epoch == c->fetch_epoch &&
-               prev->succ->serial == prev->succ_serial &&
+               prev->succ_cpu == c->index && prev->succ->serial == prev->succ_serial &&
                prev->succ->gen == m->dcache->page_gen[prev->succ->pa >> 12])) {
         b = prev->succ;
     } else {
@@ -130,6 +130,7 @@ static inline __attribute__((always_inline)) void run_block(cpu_t *c, bool singl
             prev->succ_rip = c->rip;
             prev->succ_epoch = c->fetch_epoch;
             prev->succ_serial = b->serial;
+            prev->succ_cpu = c->index;
         }
     }
     /* The landing pad counts the instructions a faulting block retired from
