@@ -23,7 +23,8 @@ guest_fpu_flags = $(if $(filter $(1),$(GUEST_SSE)),-msse4.2 -fno-math-errno,-mge
 .PHONY: guests guest-qemu
 guests: $(GUEST_ELFS) $(GUEST_OUT)/bench-host
 # keep the objects between builds (they are intermediate to the pattern rules)
-.SECONDARY: $(GUEST_TESTS:%=$(GUEST_OUT)/%.o) $(patsubst tests/guest/%.S,$(GUEST_OUT)/%.o,$(wildcard tests/guest/*_asm.S))
+.SECONDARY: $(GUEST_TESTS:%=$(GUEST_OUT)/%.o) $(patsubst tests/guest/%.S,$(GUEST_OUT)/%.o,$(wildcard tests/guest/*_asm.S)) \
+            $(GUEST_TESTS:%=$(GUEST_OUT)/%-aout.elf)
 
 $(GUEST_OUT)/lib/%.o: tests/guest/lib/%.S tests/guest/lib/guest_asm.h
 	@mkdir -p $(dir $@)
