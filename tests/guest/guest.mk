@@ -62,6 +62,10 @@ $(GUEST_OUT)/bench/%.o: tests/guest/bench/%.c tests/guest/bench/bench.h tests/gu
 	$(GUEST_CC) $(GUEST_CFLAGS) -mgeneral-regs-only -c $< -o $@
 $(GUEST_OUT)/bench.elf: $(GUEST_OUT)/bench/bench.o $(GUEST_OUT)/bench/bench_core.o $(GUEST_LIB_OBJS) tests/guest/lib/kernel.ld
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+# The VM-exit bench (issue 4): a hypervisor kernel, with the VMX library compiled in.
+$(GUEST_OUT)/bench/vmexit.o: tests/guest/lib/vmxlib.c tests/guest/lib/vmxlib.h tests/guest/vmx_run.h vmx/vmcs_fields.def
+$(GUEST_OUT)/bench/vmexit.elf: $(GUEST_OUT)/bench/vmexit.o $(GUEST_LIB_OBJS) tests/guest/lib/kernel.ld
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 $(GUEST_OUT)/bench-host: tests/guest/bench/host_main.c tests/guest/bench/bench_core.c tests/guest/bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=gnu11 -Wall -Wextra -o $@ tests/guest/bench/host_main.c tests/guest/bench/bench_core.c
@@ -73,7 +77,7 @@ guest-test: $(BIN) guests
 guest-qemu: guests
 	tests/guest/qemu-check.sh $(BUILD)
 
-bench: deps $(BIN) $(GUEST_OUT)/bench.elf $(GUEST_OUT)/bench.elf32 $(GUEST_OUT)/bench-host
+bench: deps $(BIN) $(GUEST_OUT)/bench.elf $(GUEST_OUT)/bench.elf32 $(GUEST_OUT)/bench-host $(GUEST_OUT)/bench/vmexit.elf
 	tests/guest/bench/bench.sh $(BUILD)
 
 # The demo (docs/demo.md): a hypervisor kernel launches a guest and handles its
