@@ -149,7 +149,7 @@ const char *mon_mode_name(const cpu_t *c)
 void mon_prompt(const mon_t *mon, char *buf, size_t len)
 {
     const cpu_t *c = mon_cpu(mon);
-    snprintf(buf, len, "cpu%d %s %llu> ", c->index, mon_mode_name(c), (unsigned long long)c->cycles);
+    snprintf(buf, len, "cpu%d %s%s %llu> ", c->index, mon_mode_name(c), !c->vmx_operation ? "" : c->nonroot ? " non-root" : " root", (unsigned long long)c->cycles);
 }
 
 void mon_print_location(mon_t *mon, cpu_t *c)

@@ -1,7 +1,7 @@
 /* test_monitor.c - the monitor's command layer (monitor/repl.c, cmd_*.c,
  * break.c): number and register parsing, command lookup, stepping and
  * breakpoints (linear, physical, I/O) and next over a call in real-mode code, memory and page-walk
- * output, the VMX rows' message, garbage input, the gdbstub's register
+ * output, the VMX rows' message without VMX, vmcs and trace on skylake-server-vmx, garbage input, the gdbstub's register
  * layout, disassembly, and the monitor's command-line options. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "emu/cpumodel.h"
@@ -18,6 +19,7 @@
 #include "monitor/gdbstub.h"
 #include "monitor/options.h"
 #include "monitor/repl.h"
+#include "vmx_test.h" /* the skylake-server-vmx machine with VMXON/VMPTRLD (m, c) */
 
 /* At 0x1000 in real mode (CS base 0, SS:SP 0:0): mov ax, 1; inc ax; out 0x80, al; nop; call 0x100d;
  * hlt; nop; nop; then at 0x100d the callee: inc ax; ret. */
@@ -183,6 +185,113 @@ static void test_vmx_rows_say_not_available(void **state)
         assert_non_null(strstr(run(f, cmds[k], false), MON_NO_VMX));
 }
 
+/* On skylake-server-vmx: the prompt names root operation, `vmcs` lists and
+ * edits the current VMCS, `trace` writes the JSON Lines file, and the rows
+ * vmx/ cannot serve yet say so. */
+static int vmx_setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    vt_setup(NULL);
+    f->m = m;
+    FILE *out = open_memstream(&f->text, &f->len);
+    mon_init(&f->mon, f->m, out);
+    *state = f;
+    return 0;
+}
+
+static int vmx_teardown(void **state)
+{
+    fixture_t *f = *state;
+    fclose(f->mon.out);
+    free(f->text);
+    free(f);
+    return vt_teardown(NULL);
+}
+
+static void test_vmx_vmcs_and_trace(void **state)
+{
+    fixture_t *f = *state;
+    char prompt[96];
+    mon_prompt(&f->mon, prompt, sizeof prompt);
+    assert_string_equal(prompt, "cpu0 long 0> ");
+    assert_non_null(strstr(run(f, "vmcs GUEST_RIP", false), "error: vmcs GUEST_RIP: no current VMCS"));
+    assert_string_equal(run(f, "vmcs", true), "no current VMCS\n");
+
+    vt_enter_with_vmcs(VMCS_A);
+    mon_prompt(&f->mon, prompt, sizeof prompt);
+    assert_non_null(strstr(prompt, "cpu0 long root "));
+    c->nonroot = true;
+    mon_prompt(&f->mon, prompt, sizeof prompt);
+    assert_non_null(strstr(prompt, "cpu0 long non-root "));
+    c->nonroot = false;
+
+    /* write by identifier (any case), read by identifier and by encoding */
+    assert_int_equal(vmwrite(VMCS_ENC_GUEST_RIP, 0x1234), NOFAULT);
+    assert_non_null(strstr(run(f, "vmcs guest_rip", true), "GUEST_RIP"));
+    assert_non_null(strstr(run(f, "vmcs 0x681e", true), "0x681e  Guest RIP"));
+    assert_non_null(strstr(run(f, "vmcs GUEST_RIP", true), "0x0000000000001234\n"));
+    assert_non_null(strstr(run(f, "vmcs Guest_Rip=0xabc", true), "0x0000000000000abc\n"));
+    uint64_t v;
+    assert_int_equal(vmread(VMCS_ENC_GUEST_RIP, &v), NOFAULT);
+    assert_int_equal(v, 0xabc);
+    assert_non_null(strstr(run(f, "vmcs 0x800=0x10", true), "GUEST_ES_SELECTOR"));
+    assert_int_equal(vmcs_get(c, VMCS_GUEST_ES_SELECTOR), 0x10);
+    /* the error lines */
+    assert_non_null(strstr(run(f, "vmcs NO_SUCH_FIELD", false), "error: vmcs: unknown VMCS field 'NO_SUCH_FIELD'"));
+    assert_non_null(strstr(run(f, "vmcs 0x7777", false), "error: vmcs: unknown VMCS field '0x7777'"));
+    assert_non_null(strstr(run(f, "vmcs GUEST_ES_SELECTOR=0x10000", false), "does not fit the 16-bit field"));
+    assert_non_null(strstr(run(f, "vmcs GUEST_RIP=zz", false), "error: bad number or register 'zz'"));
+    assert_non_null(strstr(run(f, "vmcs =1", false), "usage: vmcs"));
+    assert_non_null(strstr(run(f, "vmcs a b", false), "usage: vmcs"));
+
+    /* the listing: a header, then every field the model has, in table order, one per line */
+    const char *all = run(f, "vmcs", true);
+    assert_non_null(strstr(all, "current VMCS 0x20000, launch state clear\n"));
+    int lines = 0, last = -1;
+    for (const char *p = strchr(all, '\n') + 1; *p; p = strchr(p, '\n') + 1) {
+        char ident[64];
+        unsigned enc;
+        assert_int_equal(sscanf(p, "%63s 0x%x", ident, &enc), 2);
+        int fld = vmcs_field_by_ident(ident);
+        assert_true(fld > last);
+        assert_true(vmcs_field_exists(vmx_model_of(c), fld));
+        assert_int_equal(enc, vmcs_field_encoding(fld));
+        last = fld;
+        lines++;
+    }
+    int expect = 0;
+    for (int k = 0; k < VMCS_FIELD_COUNT; k++)
+        expect += vmcs_field_exists(vmx_model_of(c), k);
+    assert_int_equal(lines, expect);
+
+    /* trace on FILE: the file gets the VMfail event of a failing VMPTRLD; off closes it */
+    char path[] = "/tmp/vmxemu-montrace-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "trace on %s", path);
+    assert_non_null(strstr(run(f, cmd, true), "tracing VM entries and exits to"));
+    assert_true(vmx_tracing());
+    assert_int_equal(vmptrld(VMXON_PA), NOFAULT); /* the VMXON pointer: VMfailValid */
+    assert_non_null(strstr(run(f, "trace off", true), "trace off"));
+    assert_false(vmx_tracing());
+    assert_non_null(strstr(run(f, "trace off", true), "trace was off"));
+    FILE *t = fopen(path, "r");
+    char line[512] = "";
+    assert_non_null(fgets(line, sizeof line, t));
+    fclose(t);
+    unlink(path);
+    assert_non_null(strstr(line, "\"event\":\"vmfail\""));
+    assert_non_null(strstr(run(f, "trace on /nonexistent-dir/x", false), "error: trace: cannot open /nonexistent-dir/x"));
+    assert_non_null(strstr(run(f, "trace", false), "usage: trace on FILE | off"));
+
+    /* rows that need vmx/ state that does not exist yet */
+    static const char *const later[] = { "vmcs diff", "explain", "exits 3", "until entry", "ept walk 0" };
+    for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
+        assert_non_null(strstr(run(f, later[k], false), "not available yet"));
+}
+
 /* Nothing typed can crash the monitor: random lines from command words,
  * numbers, registers and junk (run under ASan by make check-asan). */
 static void test_garbage_input(void **state)
@@ -274,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_physical_breakpoint_and_step_into_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_and_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vmx_rows_say_not_available, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vmx_vmcs_and_trace, vmx_setup, vmx_teardown),
         cmocka_unit_test_setup_teardown(test_garbage_input, setup, teardown),
         cmocka_unit_test(test_gdb_register_layout),
         cmocka_unit_test(test_disasm),
