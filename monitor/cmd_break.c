@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "monitor/repl.h"
+#include "vmx/vmx.h"
 
 /* `break KIND ...` forms with a keyword: B(word, kind, what the argument is). */
 #define BREAK_FORMS(B)                       \
@@ -50,8 +51,9 @@ bool cmd_break(mon_t *mon, const mon_args_t *a)
         return mon_err(mon, "usage: break ADDR | phys PADDR | exc VEC | io PORT[-END] | msr MSR[-END] | cycle N");
     const char *w = a->argv[1];
     for (size_t k = 0; k < sizeof vmx_forms / sizeof vmx_forms[0]; k++)
-        if (strcmp(w, vmx_forms[k]) == 0)
-            return mon_err(mon, "break %s: %s", w, MON_NO_VMX);
+        if (strcmp(w, vmx_forms[k]) == 0) /* vmx/ has no transition observer yet */
+            return mon_err(mon, "break %s: %s", w,
+                           vmx_model_of(mon_cpu(mon)) ? "not available yet (vmx/ reports no transitions)" : MON_NO_VMX);
     enum bp_kind kind = BPK_LIN;
     const char *what = "linear address", *arg = w;
 #define B(word, k, desc)                 \

@@ -42,7 +42,8 @@ void mon_repl(mon_t *mon, FILE *in, bool interactive);
  * MEXIT_DEBUG when the user quit (or input ended) while it was stopped. */
 enum machine_exit mon_main(machine_t *m, FILE *script);
 
-/* The prompt: vCPU, mode and cycle ("cpu0 long 12345> "). */
+/* The prompt: vCPU, mode, VMX root/non-root when in VMX operation, and cycle
+ * ("cpu0 long 12345> ", "cpu0 long non-root 12345> "). */
 void mon_prompt(const mon_t *mon, char *buf, size_t len);
 
 /* Print where vCPU c is: "cpu0 0x...: bytes  instruction". */
