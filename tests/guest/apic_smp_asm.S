@@ -39,12 +39,7 @@ ap_tramp_end:
 
     .code64
 ap_entry64:
-    mov $SEL_KDATA, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov %ax, %fs
-    mov %ax, %gs
+    LOAD_KDATA_SEGS
     mov $1, %edi
     lock xaddl %edi, ap_next(%rip)  /* this AP's index: 0, 1, 2, ... */
     mov %edi, %eax

@@ -113,12 +113,7 @@
 /* void realmode_run(void): the whole trip; results in the RES slots. */
     .globl realmode_run
 realmode_run:
-    push %rbx
-    push %rbp
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    PUSH_CALLEE_SAVED
     mov %rsp, saved_rsp(%rip)
     sidt saved_idtr(%rip)
     cli
@@ -128,15 +123,7 @@ realmode_run:
 compat32:
     /* Compatibility mode. Leaving IA-32e mode: paging off first (EFER.LMA
      * clears; this code is identity mapped), then EFER.LME may change. */
-    mov %cr0, %eax
-    and $~CR0_PG, %eax
-    mov %eax, %cr0
-    xor %eax, %eax
-    mov %eax, %cr3                  /* flush the TLB (SDM: back to real mode, step 2) */
-    mov $MSR_EFER, %ecx
-    rdmsr
-    and $~EFER_LME, %eax
-    wrmsr
+    LEAVE_IA32E
     /* Legacy 32-bit protected mode without paging. On to the 16-bit code
      * segment: its limit (64 KiB) is the one real mode needs for CS. */
     ljmp $SEL_CODE16, $OFF(pm16_entry)
@@ -158,43 +145,17 @@ pm32_func:
 
 /* Back from real mode (CR0.PE = 1, CS = SEL_KCODE32): IA-32e mode again. */
 back32:
-    mov $SEL_KDATA, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov %ax, %fs
-    mov %ax, %gs
+    LOAD_KDATA_SEGS
     mov saved_rsp, %esp
-    mov $pml4, %eax
-    mov %eax, %cr3
-    mov %cr4, %eax
-    or $CR4_PAE, %eax
-    mov %eax, %cr4
-    mov $MSR_EFER, %ecx
-    rdmsr
-    or $EFER_LME, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $CR0_PG, %eax
-    mov %eax, %cr0                  /* EFER.LMA = 1: compatibility mode */
+    ENTER_IA32E                     /* EFER.LMA = 1: compatibility mode */
     ljmp $SEL_KCODE, $back64
 
     .code64
 back64:
-    mov $SEL_KDATA, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov %ax, %fs
-    mov %ax, %gs
+    LOAD_KDATA_SEGS
     mov saved_rsp(%rip), %rsp
     lidt saved_idtr(%rip)
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbp
-    pop %rbx
+    POP_CALLEE_SAVED
     ret
 
 /* ------------------------------------------------------------------ */

@@ -55,12 +55,7 @@ ap_entry32:
 
     .code64
 ap_entry64:
-    mov $SEL_KDATA, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov %ax, %fs
-    mov %ax, %gs
+    LOAD_KDATA_SEGS
     mov $1, %eax
     lock xadd %eax, ap_slots(%rip)  /* this AP's stack slot */
     cmp $MAX_APS, %eax

@@ -79,12 +79,7 @@
 /* void v86_run(void): the whole trip; results in the RES slots. */
     .globl v86_run
 v86_run:
-    push %rbx
-    push %rbp
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    PUSH_CALLEE_SAVED
     mov %rsp, saved_rsp(%rip)
     sidt saved_idtr(%rip)
     cli
@@ -93,15 +88,7 @@ v86_run:
     .code32
 compat32:
     /* leave IA-32e mode: paging off (LMA clears), then EFER.LME */
-    mov %cr0, %eax
-    and $~CR0_PG, %eax
-    mov %eax, %cr0
-    xor %eax, %eax
-    mov %eax, %cr3
-    mov $MSR_EFER, %ecx
-    rdmsr
-    and $~EFER_LME, %eax
-    wrmsr
+    LEAVE_IA32E
     /* legacy protected mode: the 32-bit IDT and TSS of v86.c */
     lidt idt32_ptr
     mov $SEL_TSS32, %ax
@@ -240,18 +227,7 @@ int41_32:
     mov %ax, %gs
     mov mon_esp, %esp
     /* IA-32e mode again: CR3, PAE, LME, PG, then a 64-bit code segment */
-    mov $pml4, %eax
-    mov %eax, %cr3
-    mov %cr4, %eax
-    or $CR4_PAE, %eax
-    mov %eax, %cr4
-    mov $MSR_EFER, %ecx
-    rdmsr
-    or $EFER_LME, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $CR0_PG, %eax
-    mov %eax, %cr0
+    ENTER_IA32E
     ljmp $SEL_KCODE, $back64
 
 /* Any other vector: say which, and end the run with status 0xe1. */
@@ -296,20 +272,10 @@ putc32:
 
     .code64
 back64:
-    mov $SEL_KDATA, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov %ax, %fs
-    mov %ax, %gs
+    LOAD_KDATA_SEGS
     mov saved_rsp(%rip), %rsp
     lidt saved_idtr(%rip)
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbp
-    pop %rbx
+    POP_CALLEE_SAVED
     ret
 
 /* The 32-bit IDT's entry points: stub n at v86_stubs + 16 * n records n

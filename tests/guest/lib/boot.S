@@ -62,18 +62,7 @@ _start:
     cmp $2048, %ecx
     jne 2b
 
-    mov $pml4, %eax
-    mov %eax, %cr3
-    mov %cr4, %eax
-    or $CR4_PAE, %eax
-    mov %eax, %cr4
-    mov $MSR_EFER, %ecx
-    rdmsr
-    or $EFER_LME, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $CR0_PG + CR0_WP, %eax
-    mov %eax, %cr0                  /* now in compatibility mode: EFER.LMA = 1 */
+    ENTER_IA32E CR0_WP              /* now in compatibility mode: EFER.LMA = 1 */
     lgdt gdt_ptr
     ljmp $SEL_KCODE, $long_entry
 
@@ -85,12 +74,7 @@ bad_magic:
 
     .code64
 long_entry:
-    mov $SEL_KDATA, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov %ax, %fs
-    mov %ax, %gs
+    LOAD_KDATA_SEGS
     mov $boot_stack_top, %rsp
     mov %cr0, %rax
     and $~CR0_EM, %rax

@@ -32,4 +32,72 @@
 #define EFER_LMA 0x00000400
 #define EFER_NXE 0x00000800
 
+#ifdef __ASSEMBLER__
+/* Sequences several kernels repeat in their assembly. */
+
+/* All data segment registers (DS, ES, SS, FS, GS) = SEL_KDATA, through AX. */
+.macro LOAD_KDATA_SEGS
+    mov $SEL_KDATA, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov %ax, %fs
+    mov %ax, %gs
+.endm
+
+/* 32-bit code, paging off: IA-32e mode with the library's page tables (pml4).
+ * CR3, CR4.PAE, EFER.LME, then CR0.PG (plus cr0_extra) sets EFER.LMA: the CPU is
+ * in compatibility mode until the far jump to a 64-bit segment that follows.
+ * Clobbers EAX, ECX, EDX. */
+.macro ENTER_IA32E cr0_extra=0
+    mov $pml4, %eax
+    mov %eax, %cr3
+    mov %cr4, %eax
+    or $CR4_PAE, %eax
+    mov %eax, %cr4
+    mov $MSR_EFER, %ecx
+    rdmsr
+    or $EFER_LME, %eax
+    wrmsr
+    mov %cr0, %eax
+    or $CR0_PG + \cr0_extra, %eax
+    mov %eax, %cr0
+.endm
+
+/* Compatibility mode (identity-mapped code) to legacy protected mode without
+ * paging: CR0.PG off first (EFER.LMA clears), CR3 = 0 flushes the TLB, then
+ * EFER.LME may change (SDM Vol. 3A "Switching Out of IA-32e Mode Operation").
+ * Clobbers EAX, ECX, EDX. */
+.macro LEAVE_IA32E
+    mov %cr0, %eax
+    and $~CR0_PG, %eax
+    mov %eax, %cr0
+    xor %eax, %eax
+    mov %eax, %cr3
+    mov $MSR_EFER, %ecx
+    rdmsr
+    and $~EFER_LME, %eax
+    wrmsr
+.endm
+
+/* The SysV callee-saved registers, for assembly entered from C that leaves
+ * and comes back to long mode. */
+.macro PUSH_CALLEE_SAVED
+    push %rbx
+    push %rbp
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+.endm
+.macro POP_CALLEE_SAVED
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbp
+    pop %rbx
+.endm
+#endif
+
 #endif
