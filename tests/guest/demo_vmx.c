@@ -7,7 +7,7 @@
  * port 80H and HLT. Run it with --cpu skylake-server-vmx --trace FILE to see
  * the same story from the emulator's side, one JSON line per entry and exit. */
 #include "guest.h"
-#include "vmxlib.c" /* see vmxlib.h: linked in until guest.mk links lib/vmxlib.o */
+#include "vmxlib.h"
 
 /* ---- The guest ----
  * Six instructions, in this image, sharing the kernel's page tables and
@@ -55,7 +55,7 @@ __asm__(".text\n"
         "    add $8, %rsp\n xor %eax, %eax\n"
         "3:  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbx\n pop %rbp\n ret\n");
 
-/* VMREAD of a field that exists (w(), from vmxlib.c, is the VMWRITE that must work). */
+/* VMREAD of a field that exists (w(), from vmxlib, is the VMWRITE that must work). */
 static uint64_t rd(uint32_t field)
 {
     uint64_t v = 0;

@@ -15,6 +15,9 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,tests/guest/lib/kernel.ld -Wl,
 GUEST_SSE     := sse
 
 GUEST_LIB_OBJS := $(addprefix $(GUEST_OUT)/lib/,boot.o isr.o lib.o)
+# The VMX helper library (lib/vmxlib.c) as an archive on every kernel's link line: the linker takes it
+# only into kernels that call it.
+GUEST_VMXLIB   := $(GUEST_OUT)/lib/vmxlib.a
 GUEST_TESTS    := $(basename $(notdir $(wildcard tests/guest/*.c)))
 GUEST_ELFS     := $(GUEST_TESTS:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/hello.elf32 $(GUEST_OUT)/hello.bin $(GUEST_OUT)/bench.elf \
                   $(GUEST_OUT)/bench.elf32
@@ -32,6 +35,10 @@ $(GUEST_OUT)/lib/%.o: tests/guest/lib/%.S tests/guest/lib/guest_asm.h
 $(GUEST_OUT)/lib/%.o: tests/guest/lib/%.c tests/guest/lib/guest.h tests/guest/lib/guest_asm.h
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -mgeneral-regs-only -c $< -o $@
+$(GUEST_OUT)/lib/vmxlib.o: tests/guest/lib/vmxlib.h vmx/vmcs_fields.def
+$(GUEST_VMXLIB): $(GUEST_OUT)/lib/vmxlib.o
+	rm -f $@
+	ar rcs $@ $<
 $(GUEST_OUT)/%_asm.o: tests/guest/%_asm.S tests/guest/lib/guest_asm.h
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
@@ -41,8 +48,8 @@ $(GUEST_OUT)/%.o: tests/guest/%.c tests/guest/lib/guest.h tests/guest/lib/guest_
 
 # A test kernel NAME is NAME.c, plus NAME_asm.S when there is one.
 $(foreach a,$(wildcard tests/guest/*_asm.S),$(eval $(GUEST_OUT)/$(notdir $(a:_asm.S=.elf)): $(GUEST_OUT)/$(notdir $(a:.S=.o))))
-$(GUEST_OUT)/%.elf: $(GUEST_OUT)/%.o $(GUEST_LIB_OBJS) tests/guest/lib/kernel.ld
-	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+$(GUEST_OUT)/%.elf: $(GUEST_OUT)/%.o $(GUEST_LIB_OBJS) $(GUEST_VMXLIB) tests/guest/lib/kernel.ld
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^)
 $(GUEST_OUT)/%.elf32: $(GUEST_OUT)/%.elf
 	$(GUEST_OBJCOPY) -O elf32-i386 $< $@
 # A flat binary booted through the header's address fields (the a.out kludge).
@@ -62,10 +69,10 @@ $(GUEST_OUT)/bench/%.o: tests/guest/bench/%.c tests/guest/bench/bench.h tests/gu
 	$(GUEST_CC) $(GUEST_CFLAGS) -mgeneral-regs-only -c $< -o $@
 $(GUEST_OUT)/bench.elf: $(GUEST_OUT)/bench/bench.o $(GUEST_OUT)/bench/bench_core.o $(GUEST_LIB_OBJS) tests/guest/lib/kernel.ld
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
-# The VM-exit bench (issue 4): a hypervisor kernel, with the VMX library compiled in.
-$(GUEST_OUT)/bench/vmexit.o: tests/guest/lib/vmxlib.c tests/guest/lib/vmxlib.h tests/guest/vmx_run.h vmx/vmcs_fields.def
-$(GUEST_OUT)/bench/vmexit.elf: $(GUEST_OUT)/bench/vmexit.o $(GUEST_LIB_OBJS) tests/guest/lib/kernel.ld
-	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+# The VM-exit bench (issue 4): a hypervisor kernel, linked with the VMX library.
+$(GUEST_OUT)/bench/vmexit.o: tests/guest/lib/vmxlib.h tests/guest/vmx_run.h vmx/vmcs_fields.def
+$(GUEST_OUT)/bench/vmexit.elf: $(GUEST_OUT)/bench/vmexit.o $(GUEST_LIB_OBJS) $(GUEST_VMXLIB) tests/guest/lib/kernel.ld
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^)
 $(GUEST_OUT)/bench-host: tests/guest/bench/host_main.c tests/guest/bench/bench_core.c tests/guest/bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=gnu11 -Wall -Wextra -o $@ tests/guest/bench/host_main.c tests/guest/bench/bench_core.c

@@ -8,7 +8,7 @@
  * the index of the bad MSR-load entry; then events of each type are injected
  * and the guest's handlers see them with the right frame. */
 #include "guest.h"
-#include "vmxlib.c" /* see vmxlib.h: linked in until guest.mk links lib/vmxlib.o */
+#include "vmxlib.h"
 #include "vmx_run.h"
 
 /* The guest: each instruction is one exit the host expects in this order. */

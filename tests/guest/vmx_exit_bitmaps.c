@@ -8,7 +8,7 @@
  * does not exit while MOV from CR3 does, and RDTSC reads the TSC plus the TSC
  * offset. Each exit is checked and the guest resumed after the instruction. */
 #include "guest.h"
-#include "vmxlib.c" /* see vmxlib.h: linked in until guest.mk links lib/vmxlib.o */
+#include "vmxlib.h"
 #include "vmx_run.h"
 
 #define BAD_ADDR 0x7f0000000000ull /* not mapped by the kernel's page tables */

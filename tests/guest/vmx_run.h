@@ -1,5 +1,5 @@
 /* vmx_run.h - entering the guest of a VMX guest test and getting back (used by
- * vmx_entry_exit.c and vmx_exit_bitmaps.c, after vmxlib.c): VMLAUNCH/VMRESUME
+ * vmx_entry_exit.c and vmx_exit_bitmaps.c, after vmxlib.h): VMLAUNCH/VMRESUME
  * with the host RSP and RIP fields pointing just after the instruction, so a
  * VM exit (or a VM-entry failure) returns from vm_enter like a call. A VM exit
  * loads only RSP and RIP, so the callee-saved registers are pushed around the

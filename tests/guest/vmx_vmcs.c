@@ -8,7 +8,7 @@
  * the same contents; field widths and the high access type; and
  * IA32_VMX_VMCS_ENUM against every encoding VMREAD accepts. */
 #include "guest.h"
-#include "vmxlib.c" /* see vmxlib.h: linked in until guest.mk links lib/vmxlib.o */
+#include "vmxlib.h"
 
 #define EXPECT(call, want)                                                                    \
     do {                                                                                      \

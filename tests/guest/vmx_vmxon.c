@@ -10,7 +10,7 @@
  * the matching --feature-control): "fc=unlocked" (default), "fc=locked",
  * "fc=novmx"; "novmx-cpu" runs on a model without VMX. */
 #include "guest.h"
-#include "vmxlib.c" /* see vmxlib.h: linked in until guest.mk links lib/vmxlib.o */
+#include "vmxlib.h"
 
 #define EXPECT(call, want)                                                                    \
     do {                                                                                      \

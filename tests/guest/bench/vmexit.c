@@ -7,7 +7,7 @@
  * prints "rounds N" and ends with status 0. bench.sh divides N by the host
  * seconds of --stats. No VPID: the VMCS leaves "enable VPID" clear. */
 #include "guest.h"
-#include "vmxlib.c" /* see vmxlib.h: linked in until guest.mk links lib/vmxlib.o */
+#include "vmxlib.h"
 #include "../vmx_run.h"
 
 /* The guest: the round-trip count lives in memory (vm_enter does not carry

@@ -141,7 +141,7 @@ static uint16_t read_tr(void)
     return s;
 }
 
-static void w(uint32_t enc, uint64_t v)
+void w(uint32_t enc, uint64_t v)
 {
     int r = vmx_write(enc, v);
     if (r != VMX_OK) {

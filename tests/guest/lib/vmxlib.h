@@ -5,9 +5,8 @@
  * test kernel. Field encodings come from vmx/vmcs_fields.def (VMCS_<ident>),
  * whose encodings tests/unit/test_vmx_tables.c checks against the SDM.
  *
- * Linking: guest.mk links boot.o, isr.o and lib.o into every kernel, so a VMX
- * test compiles this library in with `#include "vmxlib.c"` once, until
- * guest.mk links lib/vmxlib.o into the vmx_* kernels. */
+ * Linking: guest.mk puts lib/vmxlib.a on every kernel's link line; a test
+ * includes this header only. */
 #ifndef VMXLIB_H
 #define VMXLIB_H
 
@@ -61,6 +60,8 @@ int vmx_call(void);
 /* The VM-instruction error field of the current VMCS (VMREAD 4400H). */
 uint64_t vmx_error(void);
 const char *vmx_outcome_name(int r);
+/* VMWRITE that must succeed: a failure ends the test (status 98). */
+void w(uint32_t enc, uint64_t v);
 
 /* A control word as the capability MSR allows it (SDM Vol. 3D A.3-A.5): the
  * bits that must be 1 set, the bits that may not be 1 cleared from want. */
