@@ -7,8 +7,10 @@
 #include "emu/exec.h"
 #include "emu/fault.h"
 #include "emu/flags.h"
+#include "emu/machine.h"
 #include "emu/mmu.h"
 #include "emu/paging.h"
+#include "emu/virt.h"
 
 /* Limit check of [off, off+size) against a cache (SDM Vol. 3A 5.3 "Limit
  * Checking"): expand-up segments allow offsets up to the limit, expand-down
@@ -385,6 +387,11 @@ void task_switch(cpu_t *c, uint16_t sel, enum task_reason why, uint32_t ext)
     unsigned nsize = n32 ? TSS32_SIZE : TSS16_SIZE;
     if (desc_limit(d) < nsize - 1)
         cpu_fault_err(c, EXC_TS, serr);
+    /* VMX non-root operation: the switch is a VM exit instead, after the checks
+     * of the gate and of the new TSS descriptor (SDM Vol. 3C "Task Switches" in
+     * "Other Changes in VMX Non-Root Operation"). */
+    if (c->nonroot && c->m->virt)
+        c->m->virt->task_switch(c, sel, why);
 
     /* Read the new TSS before anything changes, so paging faults leave the
      * old task intact. */

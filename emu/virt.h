@@ -13,6 +13,8 @@
  * - MSRs: the VMX capability MSRs are read through rdmsr().
  * - INIT: blocked in VMX root operation (emu/ latches it in cpu_t.init_pending
  *   until VMXOFF), a VM exit in non-root operation (init_signal()).
+ * - Task switches: in non-root operation emu/seg.c's task_switch() hands every
+ *   one to task_switch() once the new TSS descriptor passed its checks.
  * - A VM exit (or VM entry) inside a handler replaces the instruction: the code
  *   switches the vCPU's state and leaves through cpu_abort_insn().
  */
@@ -33,6 +35,9 @@ typedef struct virt_ops {
     bool (*rdmsr)(cpu_t *c, uint32_t msr, uint64_t *val);
     /* An INIT signal in VMX non-root operation (it causes a VM exit). */
     void (*init_signal)(cpu_t *c);
+    /* A task switch in non-root operation to the TSS sel, why an enum task_reason
+     * (emu/seg.h): a VM exit; does not return (cpu_abort_insn). */
+    void (*task_switch)(cpu_t *c, uint16_t sel, int why);
 } virt_ops_t;
 
 /* Leave the current handler: the instruction was replaced by a transfer that

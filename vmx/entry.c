@@ -88,8 +88,11 @@ static void inject(cpu_t *c)
     unsigned type = (ii >> 8) & 7, vec = ii & 0xff;
     bool has_err = (ii >> 11) & 1;
     uint32_t err = (uint32_t)G(VM_ENTRY_EXCEPTION_ERROR_CODE);
+    /* the return address follows the instruction; a VM exit during the delivery
+     * reports the instruction itself (c->insn_rip) */
+    c->insn_rip = c->rip;
     if (type == EV_SWINT || type == EV_PRIVSW || type == EV_SWEXC)
-        c->rip += G(VM_ENTRY_INSTRUCTION_LEN); /* the return address follows the instruction */
+        c->rip += G(VM_ENTRY_INSTRUCTION_LEN);
     /* IDT-vectoring information for an exit during the delivery (28.2.4) */
     v->vectoring_info = (uint32_t)(ii & 0x80000fffu);
     v->vectoring_err = err;

@@ -208,6 +208,10 @@ void vmx_vmexit(cpu_t *c, uint32_t reason, uint64_t qual)
     struct vmx_cpu *v = vmx_state(c);
     S(VM_EXIT_REASON, reason);
     S(EXIT_QUALIFICATION, qual);
+    /* the interruption information is valid only for exits caused by an exception, NMI or
+     * external interrupt (28.2.2 "Information for VM Exits Due to Vectored Events") */
+    if (reason != EXIT_REASON_EXCEPTION_NMI && reason != EXIT_REASON_EXTERNAL_INTERRUPT)
+        S(VM_EXIT_INTR_INFO, 0);
     /* exc_depth != 0: the exit interrupted the delivery of the event vmx_event recorded */
     S(IDT_VECTORING_INFO_FIELD, c->exc_depth ? v->vectoring_info : 0);
     S(IDT_VECTORING_ERROR_CODE, v->vectoring_err);

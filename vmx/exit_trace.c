@@ -1,7 +1,8 @@
 /* exit_trace.c - the trace events of vmx/exit_trace.h. Exit qualifications
  * are decoded by a table of bit fields per basic exit reason (SDM Vol. 3C
  * 28.2.1 "Basic VM-Exit Information", the tables "Exit Qualification for
- * Control-Register Accesses", "... for MOV DR", "... for I/O Instructions"). */
+ * Control-Register Accesses", "... for MOV DR", "... for I/O Instructions",
+ * "... for Task Switch"). */
 #include "vmx/exit_trace.h"
 
 #include "emu/msr.h"
@@ -27,6 +28,8 @@ static const struct qual_field {
     { EXIT_REASON_IO_INSTRUCTION, 5, 1, "rep" },
     { EXIT_REASON_IO_INSTRUCTION, 6, 1, "immediate_port" },
     { EXIT_REASON_IO_INSTRUCTION, 16, 16, "port" },
+    { EXIT_REASON_TASK_SWITCH, 0, 16, "tss_selector" },
+    { EXIT_REASON_TASK_SWITCH, 30, 2, "source" }, /* 0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT */
 };
 
 static void trace_reason(uint32_t reason)

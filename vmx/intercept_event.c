@@ -1,13 +1,14 @@
 /* intercept_event.c - events in VMX non-root operation (SDM Vol. 3C 26.2
  * "Other Causes of VM Exits"): exceptions through the exception bitmap (with
  * the page-fault error-code mask and match), triple faults, INIT and SIPI, NMI exiting, external-interrupt
- * exiting with "acknowledge interrupt on exit", and interrupt-window exiting
+ * exiting with "acknowledge interrupt on exit", task switches, and interrupt-window exiting
  * at instruction boundaries. The event being delivered is remembered, so an
  * exit caused by a fault during its delivery reports it as IDT-vectoring
  * information (28.2.4 "Information for VM Exits During Event Delivery"). */
 #include "emu/fault.h"
 #include "emu/flags.h"
 #include "emu/machine.h"
+#include "emu/seg.h"
 #include "emu/virt.h"
 #include "vmx/exit.h"
 #include "vmx/vmx.h"
@@ -103,6 +104,28 @@ bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t er
 void vmx_init_signal(cpu_t *c)
 {
     exit_event(c, EXIT_REASON_INIT_SIGNAL, 0, 0, 0);
+}
+
+/* A task switch in non-root operation (virt_ops.task_switch, from emu/seg.c
+ * after the checks of the gate and the new TSS descriptor): always a VM exit
+ * (26.4.2 "Treatment of Task Switches"). Qualification (28.2.1, "Exit
+ * Qualification for Task Switch"): the TSS selector [15:0], the source [31:30]
+ * 0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT; for the IDT the event being
+ * delivered is the IDT-vectoring information (vmx_vmexit). CALL, IRET, JMP and
+ * software interrupts through a task gate save the instruction's own RIP and
+ * its length (28.2.4). */
+void vmx_task_switch(cpu_t *c, uint16_t sel, int why)
+{
+    static const uint8_t source[] = { [TS_CALL] = 0, [TS_IRET] = 1, [TS_JMP] = 2, [TS_INT] = 3 };
+    uint32_t type = (vmx_state(c)->vectoring_info >> 8) & 7;
+    uint32_t len = 0;
+    if (why != TS_INT || type == EV_SWINT || type == EV_SWEXC || type == EV_PRIVSW) {
+        len = (uint32_t)(c->rip - c->insn_rip);
+        c->rip = c->insn_rip;
+    }
+    vmx_exit_insn(c, len, 0);
+    vmx_vmexit(c, EXIT_REASON_TASK_SWITCH, sel | (uint64_t)source[why] << 30);
+    cpu_abort_insn(c);
 }
 
 /* At an instruction boundary with STOP_VMX: an open interrupt window (RFLAGS.IF

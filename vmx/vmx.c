@@ -48,6 +48,7 @@ static const virt_ops_t vmx_ops = {
     .boundary = vmx_boundary,
     .rdmsr = vmx_rdmsr,
     .init_signal = vmx_init_signal,
+    .task_switch = vmx_task_switch,
 };
 
 void vmx_attach(machine_t *m)

@@ -104,6 +104,8 @@ bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t er
 void vmx_boundary(cpu_t *c);
 /* virt_ops.init_signal: INIT in non-root operation is a VM exit (vmx/intercept_event.c). */
 void vmx_init_signal(cpu_t *c);
+/* virt_ops.task_switch: every task switch in non-root operation is a VM exit (vmx/intercept_event.c). */
+void vmx_task_switch(cpu_t *c, uint16_t sel, int why);
 /* VMLAUNCH and VMRESUME are op_vmlaunch and op_vmresume (emu/handlers.def rows, vmx/entry.c). */
 
 #endif
