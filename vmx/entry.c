@@ -11,7 +11,7 @@
 #include "emu/virt.h"
 #include "vmx/entry_checks.h"
 #include "vmx/exit.h"
-#include "vmx/exit_trace.h"
+#include "vmx/observe.h"
 #include "vmx/vmx.h"
 
 #define G(name) vmcs_get(c, VMCS_##name)
@@ -133,7 +133,7 @@ static void vm_entry(cpu_t *c, bool launch)
     if (k == CHK_PASS)
         k = vmx_check_host(&x);
     if (k != CHK_PASS) {
-        vmx_trace_entry_failure(c, 0, 0, k);
+        vmx_observe_failed_entry(c, 0, 0, k);
         vmx_fail_valid(c, insn, entry_check_info(k)->kind == CHK_KIND_CTL ? VMERR_ENTRY_INVALID_CONTROL
                                                                           : VMERR_ENTRY_INVALID_HOST_STATE);
         return;
@@ -154,7 +154,7 @@ static void vm_entry(cpu_t *c, bool launch)
         cpu_abort_insn(c);
     }
     v->launch_state = 1;
-    vmx_trace_entry(c, insn);
+    vmx_observe_entry(c, insn);
     inject(c);
     if (c->nonroot && (G(CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, INTR_WINDOW_EXITING)))
         c->stop |= STOP_VMX; /* the window may be open at once (vmx_boundary) */

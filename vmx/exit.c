@@ -221,7 +221,7 @@ void vmx_vmexit(cpu_t *c, uint32_t reason, uint64_t qual)
     S(VM_ENTRY_INTR_INFO_FIELD, G(VM_ENTRY_INTR_INFO_FIELD) & ~(1ull << 31));
     c->exc_depth = 0;
     save_guest(c);
-    vmx_trace_exit(c, reason, qual);
+    vmx_observe_exit(c, reason, qual);
     if (!store_msrs(c)) {
         vmx_abort(c, ABORT_SAVE_MSR);
         return;
@@ -237,6 +237,6 @@ void vmx_entry_failure(cpu_t *c, uint32_t reason, uint64_t qual, int check)
     S(EXIT_QUALIFICATION, qual);
     S(VM_EXIT_INTR_INFO, 0);
     S(IDT_VECTORING_INFO_FIELD, 0);
-    vmx_trace_entry_failure(c, reason, qual, check);
+    vmx_observe_failed_entry(c, reason, qual, check);
     load_host(c);
 }

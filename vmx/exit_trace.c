@@ -40,15 +40,26 @@ static void trace_reason(uint32_t reason)
         vmx_trace_bool("entry_failure", true);
 }
 
+void vmx_qual_fields(uint32_t reason, uint64_t qual, void (*fn)(void *arg, const char *name, uint64_t v),
+                     void *arg)
+{
+    for (size_t k = 0; k < sizeof qual_fields / sizeof qual_fields[0]; k++) {
+        const struct qual_field *q = &qual_fields[k];
+        if (q->reason == reason)
+            fn(arg, q->name, (qual >> q->lo) & ((1ull << q->width) - 1));
+    }
+}
+
+static void trace_field(void *arg, const char *name, uint64_t v)
+{
+    vmx_trace_u64(name, v);
+}
+
 static void trace_qual(uint32_t reason, uint64_t qual)
 {
     vmx_trace_obj_begin("qualification");
     vmx_trace_hex("raw", qual);
-    for (size_t k = 0; k < sizeof qual_fields / sizeof qual_fields[0]; k++) {
-        const struct qual_field *q = &qual_fields[k];
-        if (q->reason == reason)
-            vmx_trace_u64(q->name, (qual >> q->lo) & ((1ull << q->width) - 1));
-    }
+    vmx_qual_fields(reason, qual, trace_field, NULL);
     vmx_trace_obj_end();
 }
 

@@ -10,6 +10,11 @@
 #include "emu/cpu.h"
 #include "vmx/trace.h"
 
+/* The named fields of the qualification of an exit with basic reason `reason`
+ * (the tables of 28.2.1): fn(arg, name, value) for each, in table order. The
+ * trace and the monitor's `explain` and `exits` decode through this. */
+void vmx_qual_fields(uint32_t reason, uint64_t qual, void (*fn)(void *arg, const char *name, uint64_t v),
+                     void *arg);
 /* After the exit information and the guest state are saved. */
 void vmx_trace_exit(cpu_t *c, uint32_t reason, uint64_t qual);
 /* A VM entry that succeeded (guest state loaded). */

@@ -13,6 +13,8 @@
  *   vmx/intercept.c  non-root operation: which instructions and events exit, with their
  *                    qualifications and instruction information
  *   vmx/trace.c      --trace FILE: one JSON object per VM entry, exit, failed entry and VMfail
+ *   vmx/observe.c    the hook of every VM entry, exit and failed entry: trace event, exit ring,
+ *                    last failed check, VMCS snapshots for the monitor
  * Names follow the SDM (Vol. 3C, VMX chapters) and vmx/vmx_tables.h.
  */
 #ifndef VMXEMU_VMX_H
@@ -25,6 +27,7 @@
 #include "emu/exec.h"
 #include "emu/machine.h"
 #include "vmx/caps.h"
+#include "vmx/observe.h"
 #include "vmx/vmx_tables.h"
 
 #define VMCS_NONE UINT64_MAX /* the current-VMCS pointer when there is none */
@@ -47,6 +50,7 @@ struct vmx_cpu {
     bool injecting;                    /* VM entry is delivering its injected event: no VM exit for it */
     uint32_t vectoring_info;           /* the event being delivered in non-root operation, in the */
     uint32_t vectoring_err;            /* IDT-vectoring format (bit 31 valid), and its error code */
+    struct vmx_observe obs;            /* transitions, for the monitor (vmx/observe.h) */
 };
 
 /* The CPU model's VMX capabilities, or NULL when the model has no VMX. */
