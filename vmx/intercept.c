@@ -136,6 +136,24 @@ static void X_INVLPG(cpu_t *c, const dinsn_t *d)
     run_plain(c, d);
 }
 
+/* INVPCID: #UD unless "enable INVPCID" is 1 (26.3 "Changes to Instruction
+ * Behavior in VMX Non-Root Operation"); with it, "INVLPG exiting" decides
+ * (26.1.3). #UD, CPL and the memory operand's segment checks precede the exit;
+ * the type (#GP if > 3) and the descriptor are the VMM's to check.
+ * Qualification: the displacement; instruction information as for INVEPT,
+ * reg2 [31:28] the type register (28.2.5). */
+static void X_INVPCID(cpu_t *c, const dinsn_t *d)
+{
+    if (!cpu_has(c, FEAT_INVPCID) || !PROC2(ENABLE_INVPCID) || c->mode == MODE_V86)
+        cpu_fault(c, EXC_UD);
+    need_cpl0(c);
+    if (PROC(INVLPG_EXITING)) {
+        insn_lin(c, &d->i, 16, ACC_READ);
+        exit_insn(c, d, (uint64_t)d->i.disp, operand_info(&d->i) | (uint32_t)(d->i.reg & 15) << 28);
+    }
+    run_plain(c, d);
+}
+
 static void X_RDPMC(cpu_t *c, const dinsn_t *d)
 {
     if (c->cpl && !(c->cr4 & CR4_PCE))
