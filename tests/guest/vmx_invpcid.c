@@ -42,15 +42,9 @@ static void run(uint32_t proc, uint32_t proc2, int launch, uint32_t reason, cons
 
 int test_main(const struct mb_info *mbi)
 {
-    vmx_lib_init();
-    vmx_prepare_cpu();
-    uint64_t vmxon_region = (uint64_t)vmx_region(), vmcs = (uint64_t)vmx_region();
-    CHECK_EQ(vmx_on(vmxon_region), VMX_OK);
-    CHECK_EQ(vmx_clear(vmcs), VMX_OK);
-    CHECK_EQ(vmx_ptrld(vmcs), VMX_OK);
+    vmx_start();
     /* the capability: "enable INVPCID" may be 1 (IA32_VMX_PROCBASED_CTLS2[44]) */
     CHECK_EQ((rdmsr(0x48b) >> 32) & PROC2_ENABLE_INVPCID, PROC2_ENABLE_INVPCID);
-    vmcs_setup_host(0, 0);
     vmcs_setup_guest64((uint64_t)guest_main, (uint64_t)guest_stack + sizeof guest_stack);
     w(VMCS_EXCEPTION_BITMAP, 1u << 6);
 

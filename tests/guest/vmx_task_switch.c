@@ -99,13 +99,7 @@ static void expect_switch(const char *rip_at, uint64_t next, uint64_t qual, uint
 
 int test_main(const struct mb_info *mbi)
 {
-    vmx_lib_init();
-    vmx_prepare_cpu();
-    uint64_t vmxon_region = (uint64_t)vmx_region(), vmcs = (uint64_t)vmx_region();
-    CHECK_EQ(vmx_on(vmxon_region), VMX_OK);
-    CHECK_EQ(vmx_clear(vmcs), VMX_OK);
-    CHECK_EQ(vmx_ptrld(vmcs), VMX_OK);
-    vmcs_setup_host(0, 0);
+    vmx_start();
     setup_guest32();
     w(VMCS_GUEST_CR0, rd(VMCS_GUEST_CR0) & ~8ull);
 

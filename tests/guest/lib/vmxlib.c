@@ -219,6 +219,18 @@ void vmcs_setup_guest64(uint64_t rip, uint64_t rsp)
     w(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
 }
 
+uint64_t vmx_start(void)
+{
+    vmx_lib_init();
+    vmx_prepare_cpu();
+    uint64_t vmxon_region = (uint64_t)vmx_region(), vmcs = (uint64_t)vmx_region();
+    CHECK_EQ(vmx_on(vmxon_region), VMX_OK);
+    CHECK_EQ(vmx_clear(vmcs), VMX_OK);
+    CHECK_EQ(vmx_ptrld(vmcs), VMX_OK);
+    vmcs_setup_host(0, 0);
+    return vmcs;
+}
+
 void vmcs_setup_controls(uint32_t pin, uint32_t proc, uint32_t proc2, uint32_t exit, uint32_t entry)
 {
     uint32_t p = vmx_adjust(0x48e, proc);

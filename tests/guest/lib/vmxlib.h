@@ -48,6 +48,11 @@ void *vmx_region(void);
  * unless firmware (--feature-control) locked it already. */
 void vmx_prepare_cpu(void);
 
+/* The usual start of a test hypervisor: vmx_lib_init, vmx_prepare_cpu, VMXON,
+ * VMCLEAR and VMPTRLD of a fresh VMCS (each checked), the host-state area from
+ * the running kernel. Returns the VMCS's address. */
+uint64_t vmx_start(void);
+
 /* One instruction each: VMX_OK, VMX_FAIL_INVALID, VMX_FAIL_VALID or VMX_EXC(vec). */
 int vmx_on(uint64_t pa);
 int vmx_off(void);
