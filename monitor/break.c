@@ -1,5 +1,8 @@
-/* break.c - the monitor's debug hook: breakpoints, watchpoints, step/next
- * and Ctrl-C, decided before each instruction (see break.h). */
+/* break.c - the monitor's debug hook: breakpoints, watchpoints, step/next,
+ * VM transitions and Ctrl-C, decided before each instruction (see break.h).
+ * A VM entry, exit or failed entry is noticed at the first instruction after
+ * it, from the counters vmx/ keeps (vmx/observe.h): the guest's first
+ * instruction after an entry, the host's (HOST_RIP) after an exit. */
 #include "monitor/break.h"
 
 #include <stdarg.h>
@@ -8,6 +11,8 @@
 
 #include "emu/mmu.h"
 #include "monitor/guestmem.h"
+#include "vmx/entry_checks.h"
+#include "vmx/vmx.h"
 
 const char *const bp_kind_names[BPK_COUNT] = {
 #define K(kind, name) [BPK_##kind] = name,
@@ -22,6 +27,7 @@ void dbg_init(dbg_t *d, machine_t *m)
     memset(d, 0, sizeof *d);
     d->m = m;
     d->next_id = 1;
+    d->until = BPK_COUNT;
     d->hook.before_insn = before_insn;
     d->hook.opaque = d;
 }
@@ -80,6 +86,42 @@ const bp_t *dbg_get(const dbg_t *d, int id)
         if (id > 0 && d->bp[i].id == id)
             return &d->bp[i];
     return NULL;
+}
+
+static bool is_vm(enum bp_kind k)
+{
+    return k == BPK_VMENTRY || k == BPK_VMEXIT || k == BPK_VMFAIL;
+}
+
+/* "CPUID(10)", or "any reason" */
+static void reason_text(uint64_t r, char *buf, size_t len)
+{
+    const char *id = r == BP_ANY_REASON ? NULL : vmx_exit_reason_ident((unsigned)r);
+    if (r == BP_ANY_REASON)
+        snprintf(buf, len, "any reason");
+    else
+        snprintf(buf, len, "%s(%llu)", id ? id : "?", (unsigned long long)r);
+}
+
+void dbg_describe(const bp_t *b, char *buf, size_t len)
+{
+    char r[48];
+    switch (b->kind) {
+    case BPK_VMENTRY:
+    case BPK_VMFAIL:
+        snprintf(buf, len, "%s", bp_kind_names[b->kind]);
+        break;
+    case BPK_VMEXIT:
+        reason_text(b->lo, r, sizeof r);
+        snprintf(buf, len, "%s %s", bp_kind_names[b->kind], r);
+        break;
+    default:
+        if (b->hi != b->lo)
+            snprintf(buf, len, "%s %#llx-%#llx", bp_kind_names[b->kind], (unsigned long long)b->lo,
+                     (unsigned long long)b->hi);
+        else
+            snprintf(buf, len, "%s %#llx", bp_kind_names[b->kind], (unsigned long long)b->lo);
+    }
 }
 
 __attribute__((format(printf, 4, 5))) static bool stop(dbg_t *d, cpu_t *c, bp_t *b, const char *fmt, ...)
@@ -221,6 +263,64 @@ static bool check_watches(dbg_t *d, cpu_t *c)
     return false;
 }
 
+/* The first exit since exit number `from` (of vCPU c) with basic reason r
+ * (BP_ANY_REASON: any), or NULL; exits the ring no longer holds are skipped. */
+static const struct vmx_exit_rec *exit_since(const cpu_t *c, uint64_t from, uint64_t to, uint64_t r)
+{
+    for (uint64_t k = from; k < to; k++) {
+        const struct vmx_exit_rec *e = vmx_observed_exit(c, k);
+        if (e && (r == BP_ANY_REASON || (e->reason & 0xffff) == r))
+            return e;
+    }
+    return NULL;
+}
+
+static bool exit_stop(dbg_t *d, cpu_t *c, bp_t *b, const struct vmx_exit_rec *e)
+{
+    char r[48], head[32] = "";
+    reason_text(e->reason & 0xffff, r, sizeof r);
+    if (b)
+        snprintf(head, sizeof head, "breakpoint %d, ", b->id);
+    return stop(d, c, b, "%sVM exit %s at guest RIP %#llx", head, r, (unsigned long long)e->rip);
+}
+
+/* VM breakpoints and `until`, for the transitions of vCPU c since it was last looked at. */
+static bool check_transitions(dbg_t *d, cpu_t *c)
+{
+    const struct vmx_observe *o = vmx_observed(c);
+    int i = c->index;
+    if (!o)
+        return false;
+    uint64_t e0 = d->seen_entries[i], x0 = d->seen_exits[i], f0 = d->seen_failed[i];
+    if (o->entries == e0 && o->exits == x0 && o->failed == f0)
+        return false;
+    d->seen_entries[i] = o->entries;
+    d->seen_exits[i] = o->exits;
+    d->seen_failed[i] = o->failed;
+    const struct vmx_exit_rec *e;
+    for (int k = 0; k < MAX_BP; k++) {
+        bp_t *b = &d->bp[k];
+        if (!b->id || !is_vm(b->kind))
+            continue;
+        if (b->kind == BPK_VMFAIL && o->failed != f0) {
+            const struct entry_check_info *ci = entry_check_info((enum entry_check)o->fail.check);
+            return stop(d, c, b, "breakpoint %d, failed VM entry (%s): check %s, SDM %s", b->id, o->fail.insn,
+                        ci->ident, ci->section);
+        }
+        if (b->kind == BPK_VMENTRY && o->entries != e0)
+            return stop(d, c, b, "breakpoint %d, VM entry", b->id);
+        if (b->kind == BPK_VMEXIT && (e = exit_since(c, x0, o->exits, b->lo)))
+            return exit_stop(d, c, b, e);
+    }
+    if (i != d->step_cpu)
+        return false;
+    if (d->until == BPK_VMENTRY && o->entries != e0)
+        return stop(d, c, NULL, "VM entry");
+    if (d->until == BPK_VMEXIT && (e = exit_since(c, x0, o->exits, d->until_reason)))
+        return exit_stop(d, c, NULL, e);
+    return false;
+}
+
 static bool before_insn(void *opaque, cpu_t *c)
 {
     dbg_t *d = opaque;
@@ -232,6 +332,8 @@ static bool before_insn(void *opaque, cpu_t *c)
     }
     if (d->poll && (++d->poll_count & 4095) == 0 && d->poll(d->poll_opaque))
         return stop(d, c, NULL, "interrupted by the debugger");
+    if (d->vm_watch && check_transitions(d, c))
+        return true;
     /* The run loop asks again about an instruction it did not run (deadline,
      * HLT): the answer was given already. */
     bool first = !d->asked[i];
@@ -292,7 +394,16 @@ enum machine_exit dbg_run(dbg_t *d, int cpu, uint64_t steps, bool next)
     d->why[0] = 0;
     d->stop_bp = 0;
     d->stop_cpu = cpu;
-    bool any = d->stepping || d->next_active || d->poll;
+    d->vm_watch = d->until != BPK_COUNT;
+    for (int k = 0; k < MAX_BP; k++)
+        d->vm_watch |= d->bp[k].id && is_vm(d->bp[k].kind);
+    for (int k = 0; k < m->ncpus; k++) {
+        const struct vmx_observe *o = vmx_observed(m->cpu[k]);
+        d->seen_entries[k] = o ? o->entries : 0;
+        d->seen_exits[k] = o ? o->exits : 0;
+        d->seen_failed[k] = o ? o->failed : 0;
+    }
+    bool any = d->stepping || d->next_active || d->poll || d->vm_watch;
     for (int k = 0; k < MAX_BP && !any; k++)
         any = d->bp[k].id != 0;
     machine_set_debug(m, any ? &d->hook : NULL);

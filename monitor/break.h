@@ -27,7 +27,10 @@
     K(MSR, "msr")                   \
     K(CYCLE, "cycle")               \
     K(WATCH, "watch-linear")        \
-    K(WATCHP, "watch-physical")
+    K(WATCHP, "watch-physical")     \
+    K(VMENTRY, "vm-entry")          \
+    K(VMEXIT, "vm-exit")            \
+    K(VMFAIL, "failed-entry")
 
 enum bp_kind {
 #define K(kind, name) BPK_##kind,
@@ -36,6 +39,9 @@ enum bp_kind {
     BPK_COUNT
 };
 extern const char *const bp_kind_names[BPK_COUNT];
+
+/* A vm-exit breakpoint's lo when it stops at every exit reason. */
+#define BP_ANY_REASON UINT64_MAX
 
 /* Who set a breakpoint: gdb's z packets remove only what its Z packets set. */
 enum bp_origin { BPO_USER, BPO_GDB_SW, BPO_GDB_HW, BPO_GDB_WATCH };
@@ -74,6 +80,15 @@ typedef struct dbg {
     void *poll_opaque;
     unsigned poll_count;
 
+    /* VM transitions (vmx/observe.h) each vCPU had when the run started or
+     * before_insn last looked: a change means one happened in between */
+    bool vm_watch;           /* a VM breakpoint or `until` is set: look */
+    uint64_t seen_entries[MAX_CPUS], seen_exits[MAX_CPUS], seen_failed[MAX_CPUS];
+    /* `until entry` (BPK_VMENTRY) / `until exit [REASON]` (BPK_VMEXIT, until_reason
+     * or BP_ANY_REASON) for the next run only; BPK_COUNT: none */
+    enum bp_kind until;
+    uint64_t until_reason;
+
     /* why the machine last stopped for the debugger */
     int stop_cpu;
     int stop_bp;             /* breakpoint id, or 0 (step, interrupt) */
@@ -98,6 +113,10 @@ const bp_t *dbg_get(const dbg_t *d, int id);
  * breakpoint, Ctrl-C or the end of the guest. The hook is installed only when
  * something needs it, so a plain continue runs at full speed. */
 enum machine_exit dbg_run(dbg_t *d, int cpu, uint64_t steps, bool next);
+
+/* "vm-exit CPUID(10)", "linear 0x1000-0x1fff": a breakpoint's kind and what it
+ * matches, as `info break` and the confirmation of `break` show it. */
+void dbg_describe(const bp_t *b, char *buf, size_t len);
 
 /* Read a watchpoint's current value (false if unreadable). */
 bool dbg_watch_value(dbg_t *d, cpu_t *c, const bp_t *b, uint64_t *v);

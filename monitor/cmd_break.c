@@ -13,8 +13,12 @@
     B("msr", BPK_MSR, "MSR number")          \
     B("cycle", BPK_CYCLE, "cycle")
 
-/* VMX forms: they need state vmx/ does not provide yet. */
-static const char *const vmx_forms[] = { "exit", "entry", "failed-entry" };
+/* VMX forms: B(word, kind); they stop at the first instruction after the
+ * transition (monitor/break.c). */
+#define VMX_FORMS(B)                 \
+    B("entry", BPK_VMENTRY)          \
+    B("exit", BPK_VMEXIT)            \
+    B("failed-entry", BPK_VMFAIL)
 
 /* "N" or "N-M" (inclusive); limit is the largest value allowed. */
 static bool parse_range(mon_t *mon, const char *s, uint64_t limit, uint64_t *lo, uint64_t *hi)
@@ -36,24 +40,41 @@ static bool parse_range(mon_t *mon, const char *s, uint64_t limit, uint64_t *lo,
     return true;
 }
 
-static void added(mon_t *mon, int id)
+static bool added(mon_t *mon, int id)
 {
-    const bp_t *b = dbg_get(&mon->dbg, id);
-    fprintf(mon->out, "breakpoint %d: %s %#llx", id, bp_kind_names[b->kind], (unsigned long long)b->lo);
-    if (b->hi != b->lo)
-        fprintf(mon->out, "-%#llx", (unsigned long long)b->hi);
-    fputc('\n', mon->out);
+    if (id < 0)
+        return mon_err(mon, "too many breakpoints (at most %d)", MAX_BP);
+    char what[80];
+    dbg_describe(dbg_get(&mon->dbg, id), what, sizeof what);
+    fprintf(mon->out, "breakpoint %d: %s\n", id, what);
+    return true;
+}
+
+/* break entry | exit [REASON] | failed-entry */
+static bool break_vmx(mon_t *mon, const mon_args_t *a, enum bp_kind kind)
+{
+    const char *w = a->argv[1];
+    if (!vmx_model_of(mon_cpu(mon)))
+        return mon_err(mon, "break %s: %s", w, MON_NO_VMX);
+    uint64_t reason = BP_ANY_REASON;
+    if (a->argc > (kind == BPK_VMEXIT ? 3 : 2))
+        return mon_err(mon, "usage: break %s%s", w, kind == BPK_VMEXIT ? " [REASON]" : "");
+    if (a->argc == 3 && !mon_parse_exit_reason(mon, a->argv[2], &reason))
+        return false;
+    return added(mon, dbg_add(&mon->dbg, kind, reason, reason, 0, BPO_USER));
 }
 
 bool cmd_break(mon_t *mon, const mon_args_t *a)
 {
     if (a->argc < 2)
-        return mon_err(mon, "usage: break ADDR | phys PADDR | exc VEC | io PORT[-END] | msr MSR[-END] | cycle N");
+        return mon_err(mon, "usage: break ADDR | phys PADDR | exc VEC | io PORT[-END] | msr MSR[-END] | cycle N | "
+                            "entry | exit [REASON] | failed-entry");
     const char *w = a->argv[1];
-    for (size_t k = 0; k < sizeof vmx_forms / sizeof vmx_forms[0]; k++)
-        if (strcmp(w, vmx_forms[k]) == 0) /* vmx/ has no transition observer yet */
-            return mon_err(mon, "break %s: %s", w,
-                           vmx_model_of(mon_cpu(mon)) ? "not available yet (vmx/ reports no transitions)" : MON_NO_VMX);
+#define B(word, k)          \
+    if (strcmp(w, word) == 0) \
+        return break_vmx(mon, a, k);
+    VMX_FORMS(B)
+#undef B
     enum bp_kind kind = BPK_LIN;
     const char *what = "linear address", *arg = w;
 #define B(word, k, desc)                 \
@@ -77,11 +98,7 @@ bool cmd_break(mon_t *mon, const mon_args_t *a)
         return false;
     if ((kind == BPK_LIN || kind == BPK_PHYS || kind == BPK_CYCLE || kind == BPK_EXC) && hi != lo)
         return mon_err(mon, "%s breakpoints take one %s, not a range", bp_kind_names[kind], what);
-    int id = dbg_add(&mon->dbg, kind, lo, hi, 0, BPO_USER);
-    if (id < 0)
-        return mon_err(mon, "too many breakpoints (at most %d)", MAX_BP);
-    added(mon, id);
-    return true;
+    return added(mon, dbg_add(&mon->dbg, kind, lo, hi, 0, BPO_USER));
 }
 
 bool cmd_watch(mon_t *mon, const mon_args_t *a)
@@ -137,10 +154,13 @@ void mon_info_break(mon_t *mon)
         const bp_t *b = &mon->dbg.bp[k];
         if (!b->id)
             continue;
-        fprintf(mon->out, "%-3d %-14s %#llx", b->id, bp_kind_names[b->kind], (unsigned long long)b->lo);
-        if (b->hi != b->lo)
-            fprintf(mon->out, "-%#llx", (unsigned long long)b->hi);
-        fprintf(mon->out, " hits=%llu%s\n", (unsigned long long)b->hits, b->origin == BPO_USER ? "" : " (gdb)");
+        char what[80], *sp;
+        dbg_describe(b, what, sizeof what);
+        sp = strchr(what, ' ');
+        if (sp)
+            *sp++ = 0;
+        fprintf(mon->out, "%-3d %-14s%s%s hits=%llu%s\n", b->id, what, sp ? " " : "", sp ? sp : "",
+                (unsigned long long)b->hits, b->origin == BPO_USER ? "" : " (gdb)");
         n++;
     }
     if (!n)

@@ -1,10 +1,9 @@
-/* cmd_vmx.c - the VMX rows of monitor/commands.def (vmcs, explain, exits,
- * until, ept, trace). `vmcs` shows and edits the current VMCS through the
- * vmx/ cache (vmx/vmx.h), `trace` turns the JSON Lines writer (vmx/trace.h)
- * on and off. The other rows show state vmx/ does not keep yet (the exit ring
- * buffer, the last failed entry check, the previous VMCS, EPT walks): they
- * say so plainly instead of inventing it. On a CPU model without VMX every
- * row answers MON_NO_VMX. */
+/* cmd_vmx.c - the VMX rows of monitor/commands.def about the VMCS and the
+ * trace (vmcs, trace, ept). `vmcs` shows and edits the current VMCS through
+ * the vmx/ cache (vmx/vmx.h), `vmcs diff` is monitor/cmd_vmtrans.c's, `trace`
+ * turns the JSON Lines writer (vmx/trace.h) on and off. `ept` shows state
+ * vmx/ does not provide yet (EPT walks) and says so plainly instead of
+ * inventing it. On a CPU model without VMX every row answers MON_NO_VMX. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 bool cmd_vmcs(mon_t *mon, const mon_args_t *a);
 bool cmd_trace(mon_t *mon, const mon_args_t *a);
+bool mon_vmcs_diff(mon_t *mon); /* monitor/cmd_vmtrans.c */
 
 /* The trace file `trace on` opened (NULL: none of ours; --trace's file belongs to main.c). */
 static FILE *mon_trace;
@@ -78,7 +78,7 @@ bool cmd_vmcs(mon_t *mon, const mon_args_t *a)
     if (a->argc > 2)
         return mon_err(mon, "usage: vmcs [diff | FIELD[=VALUE]]");
     if (a->argc == 2 && strcmp(a->argv[1], "diff") == 0)
-        return mon_err(mon, "vmcs diff: %s", NOT_YET);
+        return mon_vmcs_diff(mon);
     struct vmx_cpu *v = vmx_state(c);
     if (a->argc == 1) {
         if (v->vmcs_ptr == VMCS_NONE) {

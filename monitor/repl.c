@@ -16,6 +16,7 @@
 
 #include "monitor/disasm.h"
 #include "monitor/guestmem.h"
+#include "vmx/observe.h"
 #include "vmx/vmx_tables.h"
 
 #define CMD(name, args, help, fn) bool fn(mon_t *mon, const mon_args_t *a);
@@ -41,6 +42,7 @@ void mon_init(mon_t *mon, machine_t *m, FILE *out)
     mon->m = m;
     mon->out = out;
     dbg_init(&mon->dbg, m);
+    vmx_observe_snapshots = true; /* for `vmcs diff` */
 }
 
 bool mon_err(mon_t *mon, const char *fmt, ...)
@@ -231,6 +233,8 @@ bool mon_run(mon_t *mon, uint64_t steps, bool next)
 static const char *const info_words[] = { "break", "cpu", "devices", NULL };
 static const char *const break_words[] = { "phys", "exc", "io", "msr", "cycle", "exit", "entry", "failed-entry", NULL };
 static const char *const vmcs_words[] = { "diff", NULL };
+static const char *const until_words[] = { "entry", "exit", NULL };
+static const char *const explain_words[] = { "exit", "failed-entry", NULL };
 
 /* What the word being completed may be: W_* */
 enum { W_CMD, W_LIST, W_VMCS, W_EXIT };
@@ -294,6 +298,10 @@ static char **complete(const char *text, int start, int end)
         compl_list = info_words;
     else if (words == 1 && (strcmp(first, "break") == 0 || strcmp(first, "b") == 0))
         compl_list = break_words;
+    else if (words == 1 && strcmp(first, "until") == 0)
+        compl_list = until_words;
+    else if (words == 1 && strcmp(first, "explain") == 0)
+        compl_list = explain_words;
     else if (words == 1 && strcmp(first, "vmcs") == 0)
         compl_kind = W_VMCS;
     else if (words == 2 && (strcmp(first, "break") == 0 || strcmp(first, "until") == 0) && strcmp(second, "exit") == 0)

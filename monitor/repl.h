@@ -88,6 +88,9 @@ bool mon_reg_value(const cpu_t *c, const char *name, uint64_t *v);
 
 /* An MSR by its SDM name, with or without "IA32_" (efer, IA32_EFER). */
 bool mon_msr_by_name(const char *s, uint32_t *num);
+/* A basic VM-exit reason by name (CPUID, cpuid, EPT_VIOLATION) or number,
+ * one the SDM defines; false after an error line. */
+bool mon_parse_exit_reason(mon_t *mon, const char *s, uint64_t *reason);
 /* The breakpoint list (`info break`). */
 void mon_info_break(mon_t *mon);
 

@@ -66,7 +66,8 @@ void vmx_observe_failed_entry(cpu_t *c, uint32_t reason, uint64_t qual, int chec
     struct vmx_observe *o = &v->obs;
     struct vmx_failed_entry *f = &o->fail;
     f->cycle = c->cycles;
-    f->rip = c->insn_rip;
+    /* an MSR-load failure comes after the guest state is loaded: RIP is the guest's by then */
+    f->rip = entry_check_info((enum entry_check)check)->kind == CHK_KIND_MSR ? VMX_RIP_UNKNOWN : c->insn_rip;
     /* the launch state is still the one the instruction required */
     f->insn = v->launch_state ? "VMRESUME" : "VMLAUNCH";
     f->reason = reason;

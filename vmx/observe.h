@@ -22,6 +22,7 @@
 #include "vmx/vmx_tables.h"
 
 #define VMX_EXIT_RING 128
+#define VMX_RIP_UNKNOWN UINT64_MAX
 
 /* One VM exit as the ring keeps it (the exit-information fields at the exit). */
 struct vmx_exit_rec {
@@ -36,7 +37,7 @@ struct vmx_exit_rec {
 
 /* The last VM entry that failed a check of vmx/entry_checks.def. */
 struct vmx_failed_entry {
-    uint64_t cycle, rip;       /* rip: the VMLAUNCH/VMRESUME */
+    uint64_t cycle, rip;       /* rip: the VMLAUNCH/VMRESUME, or VMX_RIP_UNKNOWN */
     const char *insn;          /* "VMLAUNCH" or "VMRESUME" */
     uint32_t reason;           /* 0: VMfailValid; else the basic exit reason (33, 34) */
     uint64_t qual;             /* exit qualification of a failure exit */

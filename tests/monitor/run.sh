@@ -1,7 +1,8 @@
 # run.sh - the monitor's tests, sourced at the end of tests/guest/run.sh (uses
 # its EMU, G, LOG, HERE, ok and bad): a scripted REPL session over hello.elf
-# checked against session.expect, the session's exit status, and a gdb batch
-# session through the gdbstub (gdb.sh).
+# checked against session.expect, the session's exit status, one over
+# vmx_entry_exit.elf (vmx_session.expect), and a gdb batch session through the
+# gdbstub (gdb.sh).
 MON=$HERE/../monitor
 
 # in_order TRANSCRIPT EXPECT: every line of EXPECT occurs in TRANSCRIPT as a
@@ -81,6 +82,38 @@ if missing=$(in_order "$LOG/monitor-vmxcaps.out" "$LOG/monitor-vmxcaps.expect");
     ok "monitor info cpu: VMX capabilities decoded"
 else
     bad "monitor info cpu (VMX model)" "output lacks '$missing'" "$LOG/monitor-vmxcaps.out $LOG/monitor-vmxcaps.err"
+fi
+
+# VMX: a scripted session over vmx_entry_exit.elf (vmx_session.cmd/.expect):
+# until entry/exit, explain of exits and of one failed check per class, vmcs
+# diff, exits, VM breakpoints. The vmcs diff before VMRESUME must list exactly
+# the one field the host handler wrote (GUEST_RIP).
+VG=$G/vmx_entry_exit.elf
+gm=$(nm "$VG" | awk '$3 == "guest_main" { print $1 }')
+vr=$(objdump -d "$VG" | awk '/\tvmresume/ { sub(":", "", $1); print $1; exit }')
+if [ -z "$gm" ] || [ -z "$vr" ]; then
+    bad "monitor VMX session" "no guest_main symbol or VMRESUME instruction in $VG"
+else
+    hex() { printf '%#x' $((0x$gm + $1)); }
+    hex18() { printf '%#018x' $((0x$gm + $1)); }
+    subst="s/@GM@/$(hex 0)/g; s/@GM18@/$(hex18 0)/g; s/@GM+2@/$(hex 2)/g; s/@GM+3@/$(hex 3)/g;
+           s/@GM+2_18@/$(hex18 2)/g; s/@GM+5_18@/$(hex18 5)/g; s/@VMRESUME@/0x$vr/g"
+    sed "$subst" "$MON/vmx_session.cmd" >"$LOG/monitor-vmx.cmd"
+    sed "$subst" "$MON/vmx_session.expect" >"$LOG/monitor-vmx.expect"
+    timeout "$TIMEOUT" "$EMU" --cpu skylake-server-vmx --serial none --monitor-script "$LOG/monitor-vmx.cmd" "$VG" \
+        >"$LOG/monitor-vmx.out" 2>"$LOG/monitor-vmx.err"
+    st=$?
+    # the lines between "> vmcs diff" and the next command
+    difflines=$(awk '/^> / { on = ($0 == "> vmcs diff") ; next } on' "$LOG/monitor-vmx.out" | wc -l)
+    if ! missing=$(in_order "$LOG/monitor-vmx.out" "$LOG/monitor-vmx.expect"); then
+        bad "monitor VMX session" "transcript lacks '$missing' (status $st)" "$LOG/monitor-vmx.out"
+    elif [ "$difflines" -ne 2 ]; then
+        bad "monitor VMX session" "vmcs diff shows $((difflines - 1)) fields, expected only GUEST_RIP" "$LOG/monitor-vmx.out"
+    elif [ "$st" -ne 1 ] || [ -s "$LOG/monitor-vmx.err" ]; then
+        bad "monitor VMX session" "exit status $st (expected the guest's 1), or stderr output" "$LOG/monitor-vmx.err"
+    else
+        ok "monitor VMX session (until entry/exit, explain of exits and failed checks, vmcs diff, exits, VM breakpoints)"
+    fi
 fi
 
 . "$MON/gdb.sh"

@@ -186,7 +186,8 @@ static void test_vmx_rows_say_not_available(void **state)
 }
 
 /* On skylake-server-vmx: the prompt names root operation, `vmcs` lists and
- * edits the current VMCS, `trace` writes the JSON Lines file, and the rows
+ * edits the current VMCS, `trace` writes the JSON Lines file, the transition
+ * rows answer before any transition, VM breakpoints are listed, and the rows
  * vmx/ cannot serve yet say so. */
 static int vmx_setup(void **state)
 {
@@ -286,10 +287,31 @@ static void test_vmx_vmcs_and_trace(void **state)
     assert_non_null(strstr(run(f, "trace on /nonexistent-dir/x", false), "error: trace: cannot open /nonexistent-dir/x"));
     assert_non_null(strstr(run(f, "trace", false), "usage: trace on FILE | off"));
 
+    /* the transition rows before any transition; their mistakes */
+    assert_string_equal(run(f, "vmcs diff", true), "no VM entry or exit on cpu0 since the monitor started\n");
+    assert_string_equal(run(f, "exits", true), "no VM exits on cpu0\n");
+    assert_string_equal(run(f, "explain", true), "no VM exit or failed VM entry on cpu0\n");
+    assert_string_equal(run(f, "explain failed-entry", true), "no failed VM entry on cpu0\n");
+    assert_non_null(strstr(run(f, "exits 129", false), "error: exits: N is 1 to 128"));
+    assert_non_null(strstr(run(f, "until exit 9999", false), "error: unknown VM-exit reason '9999'"));
+    assert_non_null(strstr(run(f, "until", false), "error: usage: until entry | exit [REASON]"));
+    assert_non_null(strstr(run(f, "break exit cpuid x", false), "error: usage: break exit [REASON]"));
+    assert_non_null(strstr(run(f, "break entry 1", false), "error: usage: break entry"));
+    /* VM breakpoints: by reason name or number, listed and deleted with the others */
+    assert_string_equal(run(f, "break exit cpuid", true), "breakpoint 1: vm-exit CPUID(10)\n");
+    assert_string_equal(run(f, "break exit 48", true), "breakpoint 2: vm-exit EPT_VIOLATION(48)\n");
+    assert_string_equal(run(f, "break exit", true), "breakpoint 3: vm-exit any reason\n");
+    assert_string_equal(run(f, "break entry", true), "breakpoint 4: vm-entry\n");
+    assert_string_equal(run(f, "break failed-entry", true), "breakpoint 5: failed-entry\n");
+    const char *list = run(f, "info break", true);
+    assert_non_null(strstr(list, "1   vm-exit        CPUID(10) hits=0\n"));
+    assert_non_null(strstr(list, "3   vm-exit        any reason hits=0\n"));
+    assert_non_null(strstr(list, "5   failed-entry   hits=0\n"));
+    run(f, "delete 3", true);
+    assert_null(strstr(run(f, "info break", true), "any reason"));
+
     /* rows that need vmx/ state that does not exist yet */
-    static const char *const later[] = { "vmcs diff", "explain", "exits 3", "until entry", "ept walk 0" };
-    for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
-        assert_non_null(strstr(run(f, later[k], false), "not available yet"));
+    assert_non_null(strstr(run(f, "ept walk 0", false), "not available yet"));
 }
 
 /* Nothing typed can crash the monitor: random lines from command words,
@@ -301,7 +323,9 @@ static void test_garbage_input(void **state)
                                          "delete", "info", "msr", "walk", "disas", "cpu", "help", "phys", "exc", "io",
                                          "cycle", "all", "0", "-1", "0xffffffffffffffff", "rip", "$rsp+8", "rsp-",
                                          "+", "-", "/", "//", "$", "abc", "1-2-3", "0x10-0x1", "9999999999999999999999",
-                                         "ia32_efer", "\t", "cpu", "devices", "=", "x/", "%s%n", "regs", "sregs" };
+                                         "ia32_efer", "\t", "cpu", "devices", "=", "x/", "%s%n", "regs", "sregs",
+                                         "explain", "exits", "until", "entry", "exit", "failed-entry", "CPUID",
+                                         "vmcs", "diff" };
     srand(1);
     for (int i = 0; i < 3000; i++) {
         char line[256] = "";
