@@ -247,6 +247,7 @@ typedef struct cpu {
     bool vmx_operation;      /* in VMX operation (VMXON done): CR0/CR4 fixed bits, INIT blocked */
     bool init_pending;       /* an INIT arrived while blocked (VMX root operation); VMXOFF delivers it */
     bool nonroot;            /* VMX non-root operation: decoded blocks and events go through virt_ops */
+    bool ept;                /* non-root with "enable EPT": guest-physical accesses go through virt_ops.gpa */
     struct vmx_cpu *vmx;     /* vmx/'s per-vCPU state, NULL until VMX is first used */
     uint8_t exc_depth;       /* nesting of exception delivery, for #DF and triple fault */
     uint8_t exc_first;       /* vector of the exception being delivered (class for #DF rules) */

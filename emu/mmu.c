@@ -10,12 +10,21 @@
  * decided (CR0.WP, CR4.SMEP/SMAP/PGE/PAE/PSE, EFER.NXE) must flush the TLB, and
  * supervisor data accesses to user pages under SMAP are never cached, because
  * they depend on EFLAGS.AC (which changes without a flush).
+ *
+ * In VMX non-root operation with EPT (cpu_t.ept) a miss translates twice: the
+ * guest walk (its entries guest-physical, emu/paging.c), then the final
+ * guest-physical address through virt_ops.gpa (emu/virt.h). The entry caches
+ * the combined translation, linear to host-physical, with the rights of both
+ * (SDM Vol. 3C "Guest-Physical and Combined Mappings" in "VMX Support for
+ * Address Translation"). A write to a page whose EPT dirty flag is not set yet
+ * takes the slow path (TLB_SLOW_DIRTY) so it sets the flag.
  */
 #include "emu/mmu.h"
 
 #include "emu/fault.h"
 #include "emu/machine.h"
 #include "emu/paging.h"
+#include "emu/virt.h"
 
 #define PAGE_MASK (~0xfffull)
 #define TLB_PG_SHIFT(e) ((unsigned)((e)->pcid_g >> 56) & 63)
@@ -45,11 +54,12 @@ static inline bool canonical(uint64_t la)
     return (uint64_t)(((int64_t)la >> 47) + 1) <= 1;
 }
 
+/* Fill e for the walk w; ept is the EPT translation of w->pa (cpu_t.ept), else NULL. */
 static void fill(cpu_t *c, tlb_entry_t *e, uint64_t page, const pg_ctx_t *ctx, const pg_walk_t *w,
-                 unsigned flags)
+                 unsigned flags, const struct gpa_result *ept)
 {
     machine_t *m = c->m;
-    uint64_t pa = w->pa & PAGE_MASK;
+    uint64_t pa = (ept ? ept->hpa : w->pa) & PAGE_MASK;
     uint8_t *host = phys_ram_ptr(m, pa);
     uint64_t slow = host ? 0 : TLB_SLOW_MMIO;
     unsigned priv = flags & PGA_USER;
@@ -60,15 +70,36 @@ static void fill(cpu_t *c, tlb_entry_t *e, uint64_t page, const pg_ctx_t *ctx, c
     bool r_ok = !paging || !pg_check(ctx, w, ACC_READ, priv | PGA_AC);
     bool w_ok = !paging || !pg_check(ctx, w, ACC_WRITE, priv | PGA_AC);
     bool x_ok = !paging || !pg_check(ctx, w, ACC_EXEC, priv);
+    bool dirty = w->dirty;
+    if (ept) { /* the combined rights: both translations must allow the access */
+        r_ok &= ept->r;
+        w_ok &= ept->w;
+        x_ok &= ept->x;
+        dirty &= ept->dirty;
+    }
     e->tag_r = page | (smap || !r_ok ? TLB_INVALID : slow);
     e->tag_w = page | (smap || !w_ok ? TLB_INVALID
-                                     : slow | (w->dirty ? 0 : TLB_SLOW_DIRTY) |
+                                     : slow | (dirty ? 0 : TLB_SLOW_DIRTY) |
                                            (host && m->code_pages[pa >> 12] ? TLB_SLOW_CODE : 0));
     e->tag_x = page | (x_ok ? 0 : TLB_INVALID);
     e->addend = host ? (uintptr_t)host - (uintptr_t)page : 0;
     e->paddr = pa;
     uint64_t pcid = (ctx->cr4 & CR4_PCIDE) ? (ctx->cr3 & 0xfff) : 0;
     e->pcid_g = pcid | (uint64_t)w->page_shift << 56 | (w->global ? TLB_GLOBAL : 0);
+}
+
+/* The EPT translation of a completed guest walk for an access of kind acc (SDM
+ * Vol. 3C "EPT Translation Mechanism"): after the guest's own #PF decision and
+ * A/D updates, the final guest-physical address; an EPT violation exits here. */
+static void ept_final(cpu_t *c, uint64_t la, const pg_walk_t *w, enum mmu_access acc, struct gpa_result *r)
+{
+    static const enum gpa_kind kinds[] = { [ACC_READ] = GPA_READ, [ACC_WRITE] = GPA_WRITE, [ACC_EXEC] = GPA_FETCH };
+    bool paging = (c->cr0 & CR0_PG) != 0;
+    struct gpa_access a = { .gpa = w->pa, .la = la, .kind = kinds[acc],
+                            /* without paging every linear address is a writable, executable user address */
+                            .user = !paging || w->user, .writable = !paging || w->writable, .nx = paging && w->nx,
+                            .pat_type = paging ? (uint8_t)(c->msr_pat >> (8 * w->pat)) : 6 /* WB */ };
+    c->m->virt->gpa(c, &a, r);
 }
 
 /* Translate la for one access (within a page), through the TLB; #PF on failure. */
@@ -83,11 +114,17 @@ static uint64_t xlate(cpu_t *c, uint64_t la, enum mmu_access acc, unsigned flags
         return e->paddr | (la & 0xfff);
     pg_ctx_t ctx;
     pg_walk_t w;
-    pg_ctx_cpu(&ctx, c);
+    pg_ctx_access(&ctx, c, la);
     if (!pg_walk(&ctx, la, acc, flags, &w))
         cpu_fault_pf(c, la, w.err);
     pg_update_ad(&ctx, &w, acc == ACC_WRITE);
-    fill(c, e, page, &ctx, &w, flags);
+    if (unlikely(c->ept)) {
+        struct gpa_result r;
+        ept_final(c, la, &w, acc, &r);
+        fill(c, e, page, &ctx, &w, flags, &r);
+        return r.hpa;
+    }
+    fill(c, e, page, &ctx, &w, flags, NULL);
     return w.pa;
 }
 
@@ -230,6 +267,13 @@ uint64_t mmu_probe(cpu_t *c, uint64_t la, enum mmu_access acc, int user, uint64_
     if (!pg_walk(&ctx, la, acc, flags, &w))
         return w.err | (1ull << 31);
     *pa = w.pa;
+    if (c->ept) { /* the host-physical address; a page EPT does not map reads as not present */
+        struct gpa_access a = { .gpa = w.pa, .la = la, .kind = GPA_READ, .probe = true };
+        struct gpa_result r;
+        if (!c->m->virt->gpa(c, &a, &r))
+            return (acc == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0) | (1ull << 31);
+        *pa = r.hpa;
+    }
     return 0;
 }
 

@@ -88,7 +88,9 @@ uint64_t mmu_translate_fetch(cpu_t *c, uint64_t la);
 
 /* A pure walk with no side effects (no A/D updates, no faults), for the monitor
  * and tests: returns 0 and sets *pa, or the #PF error code that an access of
- * kind acc at privilege user would raise (with bit 31 set to mean "fault"). */
+ * kind acc at privilege user would raise (with bit 31 set to mean "fault").
+ * In non-root operation with EPT *pa is host-physical, and a guest-physical
+ * address EPT does not map fails with bit 31 and P clear. */
 uint64_t mmu_probe(cpu_t *c, uint64_t la, enum mmu_access acc, int user, uint64_t *pa);
 
 /* TLB maintenance. */

@@ -13,6 +13,7 @@
 
 #include "emu/cpumodel.h"
 #include "emu/machine.h"
+#include "emu/virt.h"
 
 #define PTE_P    (1ull << 0)
 #define PTE_RW   (1ull << 1)
@@ -104,6 +105,9 @@ static bool leaf(const pg_ctx_t *ctx, pg_walk_t *w, uint64_t la, uint64_t frame,
     w->page_shift = (uint8_t)shift;
     w->global = (e & PTE_G) && (ctx->cr4 & CR4_PGE);
     w->dirty = (e & PTE_D) != 0;
+    /* PAT is bit 7 of a 4-KByte PTE, bit 12 of an entry that maps a larger page */
+    bool pat = shift == 12 ? (e & PTE_PS) != 0 : (e >> 12) & 1;
+    w->pat = (uint8_t)((pat ? 4 : 0) | ((e >> 3) & 3));
     uint32_t err = pg_check(ctx, w, acc, flags);
     if (err)
         return fail(ctx, w, PF_P, acc, flags);
@@ -193,6 +197,7 @@ bool pg_walk(const pg_ctx_t *ctx, uint64_t la, enum mmu_access acc, unsigned fla
     w->user = w->writable = true;
     w->nx = w->global = false;
     w->dirty = true;
+    w->pat = 0;
     w->nent = 0;
     switch (pg_mode(ctx)) {
     case PG_OFF:
@@ -245,7 +250,35 @@ static void phys_entry_write(const pg_ctx_t *ctx, uint64_t pa, int size, uint64_
     phys_write(ctx->opaque, pa, size, val); /* also invalidates decoded code on the page */
 }
 
-void pg_ctx_cpu(pg_ctx_t *ctx, const cpu_t *c)
+/* Guest-physical entry access through EPT (cpu_t.ept): false when EPT does not
+ * allow it and the context is pure (a context that exits does not return). */
+static bool gpa_entry(const pg_ctx_t *ctx, uint64_t gpa, enum gpa_kind kind, uint64_t *hpa)
+{
+    /* the memory type of paging-structure accesses is the EPT type (PAT type WB): nothing depends on it */
+    struct gpa_access a = { .gpa = gpa, .la = ctx->la, .kind = kind, .probe = !ctx->exits, .pat_type = 6 };
+    struct gpa_result r;
+    if (!ctx->cpu->m->virt->gpa(ctx->cpu, &a, &r))
+        return false;
+    *hpa = r.hpa;
+    return true;
+}
+
+static uint64_t gpa_entry_read(const pg_ctx_t *ctx, uint64_t gpa, int size)
+{
+    uint64_t hpa;
+    if (!gpa_entry(ctx, gpa, ctx->pdpte_load ? GPA_PDPTE : GPA_PT_READ, &hpa))
+        return 0; /* a pure walk sees an entry EPT does not map as not present */
+    return phys_read(ctx->cpu->m, hpa, size);
+}
+
+static void gpa_entry_write(const pg_ctx_t *ctx, uint64_t gpa, int size, uint64_t val)
+{
+    uint64_t hpa;
+    if (gpa_entry(ctx, gpa, GPA_PT_WRITE, &hpa))
+        phys_write(ctx->cpu->m, hpa, size, val);
+}
+
+void pg_ctx_cpu(pg_ctx_t *ctx, cpu_t *c)
 {
     ctx->cr0 = c->cr0;
     ctx->cr3 = c->cr3;
@@ -255,9 +288,24 @@ void pg_ctx_cpu(pg_ctx_t *ctx, const cpu_t *c)
     ctx->maxphyaddr = c->model->maxphyaddr;
     ctx->page1gb = cpu_has(c, FEAT_PAGE1GB);
     ctx->pse36 = cpu_has(c, FEAT_PSE36);
-    ctx->read = phys_entry_read;
-    ctx->write = phys_entry_write;
+    ctx->cpu = c;
+    ctx->la = 0;
+    ctx->exits = ctx->pdpte_load = false;
+    if (unlikely(c->ept)) {
+        ctx->read = gpa_entry_read;
+        ctx->write = gpa_entry_write;
+    } else {
+        ctx->read = phys_entry_read;
+        ctx->write = phys_entry_write;
+    }
     ctx->opaque = c->m;
+}
+
+void pg_ctx_access(pg_ctx_t *ctx, cpu_t *c, uint64_t la)
+{
+    pg_ctx_cpu(ctx, c);
+    ctx->la = la;
+    ctx->exits = true;
 }
 
 bool cpu_load_pdptes(cpu_t *c, uint64_t cr0, uint64_t cr3, uint64_t cr4)
@@ -266,6 +314,7 @@ bool cpu_load_pdptes(cpu_t *c, uint64_t cr0, uint64_t cr3, uint64_t cr4)
     if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (c->efer & EFER_LME))
         return true;
     pg_ctx_t ctx;
-    pg_ctx_cpu(&ctx, c);
+    pg_ctx_access(&ctx, c, 0);
+    ctx.pdpte_load = true; /* with EPT: guest-physical reads that are not part of a walk */
     return pg_read_pdptes(&ctx, cr3, c->pdpte);
 }

@@ -6,6 +6,12 @@
  * one accessor (a physical address in, an entry out), so a nested walk (EPT)
  * can substitute its own. A/D updates are a separate step (pg_update_ad), done
  * only for translations that succeed. The TLB (emu/mmu.c) sits on top.
+ *
+ * In VMX non-root operation with EPT (cpu_t.ept) the addresses in the guest's
+ * paging structures and CR3 are guest-physical: the accessors of pg_ctx_cpu()
+ * translate them through virt_ops.gpa (emu/virt.h), purely (an EPT failure
+ * reads as a not-present entry), and those of pg_ctx_access() as the CPU's own
+ * accesses do (an EPT violation or misconfiguration is a VM exit).
  */
 #ifndef VMXEMU_PAGING_H
 #define VMXEMU_PAGING_H
@@ -31,6 +37,12 @@ struct pg_ctx {
     pg_read_fn read;
     pg_write_fn write;
     void *opaque;           /* the accessor's state (machine_t * for pg_ctx_cpu) */
+    /* guest-physical accessors (cpu_t.ept): the vCPU, the linear address the walk
+     * translates (EPT-violation information), whether a failure exits, and
+     * whether reads are PDPTE loads by MOV to CR */
+    cpu_t *cpu;
+    uint64_t la;
+    bool exits, pdpte_load;
 };
 
 /* Who makes the access (flags of pg_walk). */
@@ -53,6 +65,7 @@ typedef struct pg_walk {
     bool nx;              /* XD = 1 in some entry (EFER.NXE = 1) */
     bool global;          /* G = 1 in the leaf and CR4.PGE = 1 */
     bool dirty;           /* D = 1 in the leaf */
+    uint8_t pat;          /* the leaf's PAT index: PAT*4 + PCD*2 + PWT (0 without paging) */
     int nent;             /* paging-structure entries used, root first */
     uint8_t ent_size;     /* 4 (32-bit paging) or 8 */
     uint64_t ent_pa[4];
@@ -73,8 +86,12 @@ void pg_update_ad(const pg_ctx_t *ctx, pg_walk_t *w, bool write);
 /* Read the four PDPTEs at CR3 (PAE paging). False if a present one has a reserved bit set. */
 bool pg_read_pdptes(const pg_ctx_t *ctx, uint64_t cr3, uint64_t out[4]);
 
-/* A context for vCPU c's current paging state, reading entries from guest physical memory. */
-void pg_ctx_cpu(pg_ctx_t *ctx, const cpu_t *c);
+/* A context for vCPU c's current paging state, reading entries from guest
+ * physical memory without side effects (the monitor's walks, VM-entry checks). */
+void pg_ctx_cpu(pg_ctx_t *ctx, cpu_t *c);
+/* The context of the CPU's own walk for linear address la: with EPT, an access
+ * to a guest paging-structure entry that EPT does not allow is a VM exit. */
+void pg_ctx_access(pg_ctx_t *ctx, cpu_t *c, uint64_t la);
 
 /* Load c->pdpte[] from the table at cr3 if PAE paging would be in use with these
  * control registers (CR0.PG, CR4.PAE, !EFER.LME).

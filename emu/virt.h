@@ -15,6 +15,11 @@
  *   until VMXOFF), a VM exit in non-root operation (init_signal()).
  * - Task switches: in non-root operation emu/seg.c's task_switch() hands every
  *   one to task_switch() once the new TSS descriptor passed its checks.
+ * - Guest-physical accesses: while cpu_t.ept is set (non-root operation with
+ *   "enable EPT" 1) the TLB fill path and the paging-structure accessors of
+ *   emu/paging.c hand every guest-physical address to gpa(), which translates
+ *   it through EPT or causes the VM exit. Root mode and EPT-off pay nothing:
+ *   cpu_t.ept is tested only on TLB misses.
  * - A VM exit (or VM entry) inside a handler replaces the instruction: the code
  *   switches the vCPU's state and leaves through cpu_abort_insn().
  */
@@ -25,6 +30,34 @@
 #include <stdint.h>
 
 #include "emu/exec.h"
+
+/* What a guest-physical access is (SDM Vol. 3C "EPT Violations": the exit
+ * qualification describes it). */
+enum gpa_kind {
+    GPA_READ,        /* data read of the translation of a linear address */
+    GPA_WRITE,       /* data write of the translation of a linear address */
+    GPA_FETCH,       /* instruction fetch */
+    GPA_PT_READ,     /* read of a guest paging-structure entry during a walk */
+    GPA_PT_WRITE,    /* the walk's update of a guest accessed or dirty flag */
+    GPA_PDPTE,       /* PAE PDPTE load by MOV to CR0/CR3/CR4 (no linear address) */
+};
+
+struct gpa_access {
+    uint64_t gpa;
+    uint64_t la;            /* the linear address being translated (not for GPA_PDPTE) */
+    enum gpa_kind kind;
+    bool probe;             /* translate only: no rights check, no A/D update, no VM exit */
+    /* for READ/WRITE/FETCH: the guest paging's rights of la (advanced EPT-violation information) */
+    bool user, writable, nx;
+    uint8_t pat_type;       /* the memory type guest paging selects (WB without paging) */
+};
+
+struct gpa_result {
+    uint64_t hpa;           /* the host-physical address */
+    bool r, w, x;           /* what EPT allows on the page */
+    bool dirty;             /* a write needs no EPT dirty-flag update (set, or A/D flags off) */
+    uint8_t memtype;        /* the effective memory type (recorded; vmxemu does not model caches) */
+};
 
 typedef struct virt_ops {
     insn_fn (*nonroot_handler)(const x86_insn *i);
@@ -38,6 +71,12 @@ typedef struct virt_ops {
     /* A task switch in non-root operation to the TSS sel, why an enum task_reason
      * (emu/seg.h): a VM exit; does not return (cpu_abort_insn). */
     void (*task_switch)(cpu_t *c, uint16_t sel, int why);
+    /* Translate a guest-physical access through EPT (only while cpu_t.ept):
+     * true with *r set, setting the EPT accessed/dirty flags; on an EPT
+     * violation or misconfiguration the VM exit happens and it does not return
+     * (cpu_abort_insn). With a->probe: false if EPT maps nothing there (not
+     * present, misconfigured), else true with *r, and no side effects. */
+    bool (*gpa)(cpu_t *c, const struct gpa_access *a, struct gpa_result *r);
 } virt_ops_t;
 
 /* Leave the current handler: the instruction was replaced by a transfer that

@@ -17,7 +17,8 @@
 #define G(name) vmcs_get(c, VMCS_##name)
 
 /* 27.3.2 "Loading Guest State". The checks passed, so every value is one the
- * vCPU can hold; pdpte[] are the PDPTEs the checks read for PAE paging. */
+ * vCPU can hold; pdpte[] are the PDPTEs the checks read for PAE paging (from
+ * guest CR3, or with EPT from the VMCS guest PDPTE fields, 27.3.2.4). */
 static void load_guest(cpu_t *c, const uint64_t pdpte[4])
 {
     uint32_t ent = (uint32_t)G(VM_ENTRY_CONTROLS);
@@ -70,6 +71,9 @@ static void load_guest(cpu_t *c, const uint64_t pdpte[4])
         c->stop |= STOP_HALT;
 
     c->nonroot = true;
+    /* "enable EPT": guest-physical accesses go through EPT (vmx/ept_access.c) */
+    c->ept = (G(CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, SECONDARY_CONTROLS)) &&
+             (G(SECONDARY_VM_EXEC_CONTROL) & VMX_CTL(PROC2, ENABLE_EPT));
     c->cpl = (uint8_t)AR_DPL(c->seg[S_SS].ar); /* CPL is SS.DPL (27.3.2.2) */
     cpu_update_mode(c);
     tlb_flush_all(c); /* no VPID: every VM entry flushes */

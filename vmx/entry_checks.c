@@ -10,6 +10,7 @@
 #include "emu/paging.h"
 #include "emu/machine.h"
 #include "emu/seg.h"
+#include "vmx/ept.h"
 
 #define CC(ident, failed)               \
     do {                                \
@@ -124,6 +125,16 @@ static bool fixed_bad(uint64_t v, uint64_t fixed0, uint64_t fixed1)
 
 /* ---- 27.2.1 controls ---- */
 
+int vmx_check_eptp(const struct vmx_model *vm, uint8_t maxphyaddr, uint64_t eptp)
+{
+    uint64_t cap = vm->ept_vpid_cap, mt = eptp & 7, walk = (eptp >> 3) & 7;
+    CC(EPTP_MEMORY_TYPE, !(mt == 0 && (cap & EPTCAP_UC)) && !(mt == 6 && (cap & EPTCAP_WB)));
+    CC(EPTP_WALK_LENGTH, !(walk == 3 && (cap & EPTCAP_PWL4)) && !(walk == 4 && (cap & EPTCAP_PWL5)));
+    CC(EPTP_AD, (eptp & EPTP_AD) && !(cap & EPTCAP_AD));
+    CC(EPTP_RESERVED, (eptp & 0xf80) || (eptp >> maxphyaddr));
+    return CHK_PASS;
+}
+
 int vmx_check_controls(struct entry_ctx *x)
 {
     bool secondary = CTL(PROC, CPU_BASED_VM_EXEC_CONTROL, SECONDARY_CONTROLS);
@@ -139,6 +150,11 @@ int vmx_check_controls(struct entry_ctx *x)
         CC(IO_BITMAP_B_ADDR, bitmap_bad(x, F(IO_BITMAP_B)));
     }
     CC(MSR_BITMAP_ADDR, CTL(PROC, CPU_BASED_VM_EXEC_CONTROL, USE_MSR_BITMAPS) && bitmap_bad(x, F(MSR_BITMAP)));
+    if (secondary && CTL(PROC2, SECONDARY_VM_EXEC_CONTROL, ENABLE_EPT)) {
+        int k = vmx_check_eptp(x->vm, x->c->model->maxphyaddr, F(EPT_POINTER));
+        if (k != CHK_PASS)
+            return k;
+    }
 
     CC(EXIT_CTLS_RESERVED, ctl_bad(x, VMX_EXIT, F(VM_EXIT_CONTROLS)));
     CC(EXIT_MSR_STORE_ADDR, msr_list_bad(x, F(VM_EXIT_MSR_STORE_ADDR), F(VM_EXIT_MSR_STORE_COUNT)));
@@ -414,8 +430,17 @@ int vmx_check_guest(struct entry_ctx *x)
         }
         CC(GUEST_LINK_POINTER, bad);
     }
-    /* PAE paging without EPT: the PDPTEs are loaded from guest CR3 (27.3.2.4) */
-    if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e) {
+    /* PAE paging with EPT: the PDPTEs come from the VMCS (27.3.1.6); without
+     * EPT they are loaded from guest CR3 (27.3.2.4) */
+    bool ept = CTL(PROC, CPU_BASED_VM_EXEC_CONTROL, SECONDARY_CONTROLS) &&
+               CTL(PROC2, SECONDARY_VM_EXEC_CONTROL, ENABLE_EPT);
+    if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e && ept) {
+        uint64_t rsv = 0x1e6ull | ~0ull << x->c->model->maxphyaddr; /* bits 2:1, 8:5, 63:MAXPHYADDR */
+        for (int k = 0; k < 4; k++) {
+            x->pdpte[k] = x->f[VMCS_GUEST_PDPTE0 + k];
+            CC(GUEST_PDPTE_EPT_RESERVED, (x->pdpte[k] & 1) && (x->pdpte[k] & rsv));
+        }
+    } else if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e) {
         pg_ctx_t ctx;
         pg_ctx_cpu(&ctx, x->c);
         CC(GUEST_PDPTE_RESERVED, !pg_read_pdptes(&ctx, F(GUEST_CR3), x->pdpte));

@@ -58,6 +58,10 @@ int vmx_check_guest(struct entry_ctx *x);
  * that fails before WRMSR is tried. */
 int vmx_check_msr_entry(uint32_t index, uint32_t reserved);
 
+/* The EPTP rows (27.2.1.1) for an EPTP value on this model: CHK_PASS or the
+ * failing row (VM entry with "enable EPT", INVEPT single-context). */
+int vmx_check_eptp(const struct vmx_model *vm, uint8_t maxphyaddr, uint64_t eptp);
+
 /* Whether every byte of a PAT value is a valid memory type (0, 1, 4, 5, 6, 7). */
 bool vmx_pat_valid(uint64_t pat);
 

@@ -36,7 +36,7 @@ static void vmx_abort(cpu_t *c, uint32_t indicator)
         vmx_trace_u64("indicator", indicator);
         vmx_trace_end();
     }
-    c->nonroot = false;
+    c->nonroot = c->ept = false;
     cpu_triple_fault(c);
 }
 
@@ -80,6 +80,7 @@ static void save_guest(cpu_t *c)
     S(GUEST_INTERRUPTIBILITY_INFO, (c->intr_shadow == 1 ? 1u : 0) | (c->intr_shadow == 2 ? 2u : 0) |
                                        (c->nmi_blocked ? 8u : 0));
     S(GUEST_PENDING_DBG_EXCEPTIONS, 0); /* debug exceptions are delivered at once, never left pending */
+    /* 28.3.4 "Saving Non-Register State": the PDPTEs with EPT and PAE paging (undefined otherwise) */
     if ((c->cr0 & CR0_PG) && (c->cr4 & CR4_PAE) && !(c->efer & EFER_LMA))
         for (int k = 0; k < 4; k++)
             vmcs_set(c, VMCS_GUEST_PDPTE0 + k, c->pdpte[k]);
@@ -186,6 +187,7 @@ static bool load_host(cpu_t *c)
     c->intr_shadow = 0;
     c->halted = c->wait_for_sipi = false;
     c->nonroot = false;
+    c->ept = false;
     c->cpl = 0;
     cpu_update_mode(c);
     tlb_flush_all(c); /* no VPID: every transition flushes (28.5.5) */

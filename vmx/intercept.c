@@ -109,7 +109,10 @@ static void X_XSETBV(cpu_t *c, const dinsn_t *d)
  * operand of VMREAD/VMWRITE/INVEPT/INVVPID. */
 static void X_VMX(cpu_t *c, const dinsn_t *d)
 {
-    vmx_check_ud(c);
+    if (d->i.id == XI_INVEPT_GyMdq)
+        vmx_invept_check_ud(c); /* also #UD without EPT or INVEPT support */
+    else
+        vmx_check_ud(c);
     const x86_insn *i = &d->i;
     bool has_mem = i->id != XI_VMLAUNCH && i->id != XI_VMRESUME && i->id != XI_VMXOFF;
     bool reg2 = i->id == XI_VMREAD_EyGy || i->id == XI_VMWRITE_GyEy || i->id == XI_INVEPT_GyMdq ||
@@ -448,6 +451,12 @@ static void X_DESC(cpu_t *c, const dinsn_t *d)
  * next instruction; the run loop asks then, emu/run.c). */
 static void X_WINDOW(cpu_t *c, const dinsn_t *d)
 {
+    if (d->i.id == XI_IRET) { /* an EPT violation during it reports NMI unblocking (vmx/ept_access.c) */
+        struct vmx_cpu *v = vmx_state(c);
+        v->iret_nmi = c->nmi_blocked;
+        v->iret_cycle = c->cycles;
+        v->iret_rip = c->insn_rip;
+    }
     run_plain(c, d);
     if (PROC(INTR_WINDOW_EXITING))
         c->stop |= STOP_VMX;

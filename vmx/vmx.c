@@ -49,6 +49,7 @@ static const virt_ops_t vmx_ops = {
     .rdmsr = vmx_rdmsr,
     .init_signal = vmx_init_signal,
     .task_switch = vmx_task_switch,
+    .gpa = vmx_gpa,
 };
 
 void vmx_attach(machine_t *m)

@@ -51,6 +51,9 @@ struct vmx_cpu {
     uint32_t vectoring_info;           /* the event being delivered in non-root operation, in the */
     uint32_t vectoring_err;            /* IDT-vectoring format (bit 31 valid), and its error code */
     struct vmx_observe obs;            /* transitions, for the monitor (vmx/observe.h) */
+    /* the IRET being executed in non-root operation unblocked NMIs (EPT-violation qualification bit 12) */
+    bool iret_nmi;
+    uint64_t iret_cycle, iret_rip;
 };
 
 /* The CPU model's VMX capabilities, or NULL when the model has no VMX. */
@@ -110,6 +113,15 @@ void vmx_boundary(cpu_t *c);
 void vmx_init_signal(cpu_t *c);
 /* virt_ops.task_switch: every task switch in non-root operation is a VM exit (vmx/intercept_event.c). */
 void vmx_task_switch(cpu_t *c, uint16_t sel, int why);
+/* INVEPT's #UD conditions (vmx/invept.c), which precede its VM exit in non-root operation. */
+void vmx_invept_check_ud(cpu_t *c);
+/* virt_ops.gpa: a guest-physical access through EPT (vmx/ept_access.c). */
+struct gpa_access;
+struct gpa_result;
+bool vmx_gpa(cpu_t *c, const struct gpa_access *a, struct gpa_result *r);
+/* The model's EPT capabilities, for vmx/ept.c's walk. */
+struct ept_caps;
+void vmx_ept_caps(const cpu_t *c, struct ept_caps *caps);
 /* VMLAUNCH and VMRESUME are op_vmlaunch and op_vmresume (emu/handlers.def rows, vmx/entry.c). */
 
 #endif
