@@ -896,6 +896,14 @@ void lapic_cr8_written(cpu_t *c)
     update_intr(l);
 }
 
+/* cpu_dev_hooks_t.eoi: the CPU writes 0 to EOI (VMX posted-interrupt processing) */
+static void lapic_cpu_eoi(cpu_t *c)
+{
+    lapic_t *l = lapic_of(c);
+    if (l)
+        eoi(l);
+}
+
 /* ---- the acknowledge cycle ---- */
 
 int lapic_intr_ack(void *opaque, int cpu)
@@ -926,6 +934,7 @@ static const cpu_dev_hooks_t lapic_cpu_hooks = {
     .msr_read = lapic_msr_read,
     .msr_write = lapic_msr_write,
     .cr8_written = lapic_cr8_written,
+    .eoi = lapic_cpu_eoi,
 };
 
 lapic_system_t *lapics_attach(machine_t *m, pic_t *pic)

@@ -39,12 +39,14 @@ typedef struct mmio_region {
 #define MAX_EVENTS 64
 
 /* CPU-side registers that belong to a device (the local APIC: its MSRs,
- * IA32_TSC_DEADLINE, and CR8 as the TPR). The MSR hooks return false when the
+ * IA32_TSC_DEADLINE, CR8 as the TPR, and its EOI register). The MSR hooks return false when the
  * MSR is not theirs; *gp set means the access raises #GP(0). */
 typedef struct cpu_dev_hooks {
     bool (*msr_read)(cpu_t *c, uint32_t msr, uint64_t *val, bool *gp);
     bool (*msr_write)(cpu_t *c, uint32_t msr, uint64_t val, bool *gp);
     void (*cr8_written)(cpu_t *c);
+    /* A write of 0 to the EOI register by the CPU itself (VMX posted-interrupt processing). */
+    void (*eoi)(cpu_t *c);
 } cpu_dev_hooks_t;
 
 typedef struct event {

@@ -9,6 +9,7 @@
 #include "emu/flags.h"
 #include "emu/mmu.h"
 #include "emu/virt.h"
+#include "vmx/apicv.h"
 #include "vmx/entry_checks.h"
 #include "vmx/exit.h"
 #include "vmx/observe.h"
@@ -159,7 +160,10 @@ static void vm_entry(cpu_t *c, bool launch)
     }
     v->launch_state = 1;
     vmx_observe_entry(c, insn);
+    vmx_apicv_entry(c);
     inject(c);
+    if (c->nonroot)
+        vmx_apicv_entry_tpr(c);
     if (c->nonroot && (G(CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, INTR_WINDOW_EXITING)))
         c->stop |= STOP_VMX; /* the window may be open at once (vmx_boundary) */
     cpu_abort_insn(c);

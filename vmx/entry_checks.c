@@ -125,6 +125,40 @@ static bool fixed_bad(uint64_t v, uint64_t fixed0, uint64_t fixed1)
 
 /* ---- 27.2.1 controls ---- */
 
+/* The controls of APIC virtualization (27.2.1.1, the items on "use TPR shadow",
+ * the APIC-access address, "virtualize x2APIC mode", "virtual-interrupt delivery"
+ * and "process posted interrupts"); secondary controls count as 0 unless activated. */
+static int vmx_check_apicv(struct entry_ctx *x)
+{
+    bool secondary = CTL(PROC, CPU_BASED_VM_EXEC_CONTROL, SECONDARY_CONTROLS);
+    uint64_t p2 = secondary ? F(SECONDARY_VM_EXEC_CONTROL) : 0;
+    bool tpr = CTL(PROC, CPU_BASED_VM_EXEC_CONTROL, USE_TPR_SHADOW);
+    bool vaa = (p2 & VMX_CTL(PROC2, VIRTUALIZE_APIC_ACCESSES)) != 0;
+    bool x2 = (p2 & VMX_CTL(PROC2, VIRTUALIZE_X2APIC)) != 0;
+    bool vid = (p2 & VMX_CTL(PROC2, VIRTUAL_INTR_DELIVERY)) != 0;
+    bool posted = CTL(PIN, PIN_BASED_VM_EXEC_CONTROL, POSTED_INTR);
+
+    if (tpr) {
+        CC(VIRTUAL_APIC_ADDR, bitmap_bad(x, F(VIRTUAL_APIC_PAGE_ADDR)));
+        CC(TPR_THRESHOLD_RESERVED, !vid && (F(TPR_THRESHOLD) >> 4));
+        /* VTPR is byte 80H of the virtual-APIC page, read from guest memory */
+        CC(TPR_THRESHOLD_VTPR, !vaa && !vid &&
+                                   (F(TPR_THRESHOLD) & 0xf) > (phys_read(x->c->m, F(VIRTUAL_APIC_PAGE_ADDR) + 0x80, 1) >> 4));
+    }
+    CC(APIC_ACCESS_ADDR, vaa && bitmap_bad(x, F(APIC_ACCESS_ADDR)));
+    CC(X2APIC_AND_APIC_ACCESS, x2 && vaa);
+    CC(APICV_WITHOUT_TPR_SHADOW, !tpr && (p2 & (VMX_CTL(PROC2, VIRTUALIZE_X2APIC) | VMX_CTL(PROC2, APIC_REGISTER_VIRT) |
+                                                VMX_CTL(PROC2, VIRTUAL_INTR_DELIVERY))));
+    CC(VID_WITHOUT_EXT_INTR_EXITING, vid && !CTL(PIN, PIN_BASED_VM_EXEC_CONTROL, EXT_INTR_EXITING));
+    if (posted) {
+        CC(POSTED_WITHOUT_VID, !vid);
+        CC(POSTED_WITHOUT_ACK, !CTL(EXIT, VM_EXIT_CONTROLS, ACK_INTR_ON_EXIT));
+        CC(POSTED_NV_RESERVED, F(POSTED_INTR_NV) & 0xff00);
+        CC(POSTED_DESC_ADDR, (F(POSTED_INTR_DESC_ADDR) & 0x3f) || beyond_width(x, F(POSTED_INTR_DESC_ADDR)));
+    }
+    return CHK_PASS;
+}
+
 int vmx_check_eptp(const struct vmx_model *vm, uint8_t maxphyaddr, uint64_t eptp)
 {
     uint64_t cap = vm->ept_vpid_cap, mt = eptp & 7, walk = (eptp >> 3) & 7;
@@ -150,6 +184,9 @@ int vmx_check_controls(struct entry_ctx *x)
         CC(IO_BITMAP_B_ADDR, bitmap_bad(x, F(IO_BITMAP_B)));
     }
     CC(MSR_BITMAP_ADDR, CTL(PROC, CPU_BASED_VM_EXEC_CONTROL, USE_MSR_BITMAPS) && bitmap_bad(x, F(MSR_BITMAP)));
+    int apicv = vmx_check_apicv(x);
+    if (apicv != CHK_PASS)
+        return apicv;
     if (secondary && CTL(PROC2, SECONDARY_VM_EXEC_CONTROL, ENABLE_EPT)) {
         int k = vmx_check_eptp(x->vm, x->c->model->maxphyaddr, F(EPT_POINTER));
         if (k != CHK_PASS)

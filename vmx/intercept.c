@@ -18,6 +18,7 @@
 #include "emu/paging.h"
 #include "emu/seg.h"
 #include "emu/virt.h"
+#include "vmx/apicv.h"
 #include "vmx/exit.h"
 #include "vmx/vmx.h"
 
@@ -25,12 +26,7 @@
 #define PROC(ident) ((G(CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, ident)) != 0)
 #define PIN(ident) ((G(PIN_BASED_VM_EXEC_CONTROL) & VMX_CTL(PIN, ident)) != 0)
 
-/* Secondary controls count only while "activate secondary controls" is 1. */
-static bool proc2(cpu_t *c, uint32_t mask)
-{
-    return PROC(SECONDARY_CONTROLS) && (G(SECONDARY_VM_EXEC_CONTROL) & mask);
-}
-#define PROC2(ident) proc2(c, VMX_CTL(PROC2, ident))
+#define PROC2(ident) vmx_proc2(c, VMX_CTL(PROC2, ident))
 
 enum { IO_IN = 1, IO_STR = 2, IO_IMM = 4, IO_BYTE = 8 };
 
@@ -236,6 +232,12 @@ static void X_MOV_TO_CR(cpu_t *c, const dinsn_t *d)
     }
     if (n == 8 && PROC(CR8_LOAD_EXITING))
         exit_insn(c, d, q, 0);
+    if (n == 8 && PROC(USE_TPR_SHADOW)) { /* the virtual-APIC page's VTPR (vmx/apicv.c) */
+        if (v >> 4)
+            gp0(c);
+        vmx_apicv_mov_to_cr8(c, v);
+        return;
+    }
     run_plain(c, d);
 }
 
@@ -253,6 +255,10 @@ static void X_MOV_FROM_CR(cpu_t *c, const dinsn_t *d)
         uint64_t shadow = n == 0 ? G(CR0_READ_SHADOW) : G(CR4_READ_SHADOW);
         uint64_t cur = n == 0 ? c->cr0 : c->cr4;
         reg_set(c, &d->i, r, cr_size(c), (cur & ~mask) | (shadow & mask));
+        return;
+    }
+    if (n == 8 && PROC(USE_TPR_SHADOW)) {
+        reg_set(c, &d->i, r, cr_size(c), vmx_apicv_mov_from_cr8(c));
         return;
     }
     run_plain(c, d);
@@ -382,6 +388,8 @@ static void X_MSR(cpu_t *c, const dinsn_t *d)
     bool write = form_arg[d->i.id];
     if (msr_bitmap_hit(c, msr, write))
         exit_insn(c, d, 0, 0);
+    if (msr >= 0x800 && msr <= 0x8ff && PROC2(VIRTUALIZE_X2APIC) && vmx_apicv_msr(c, msr, write))
+        return;
     run_plain(c, d);
     if (!write && msr == 0x10 && PROC(USE_TSC_OFFSETTING)) {
         /* IA32_TIME_STAMP_COUNTER reads include the TSC offset (26.3) */
@@ -446,8 +454,8 @@ static void X_DESC(cpu_t *c, const dinsn_t *d)
 
 /* ---- interrupt window ---- */
 
-/* POPF and IRET can set RFLAGS.IF: with interrupt-window exiting the window
- * may be open after them, which vmx_boundary decides (STI opens it after the
+/* POPF and IRET can set RFLAGS.IF: with interrupt-window exiting or a recognized
+ * virtual interrupt the window may be open after them, which vmx_boundary decides (STI opens it after the
  * next instruction; the run loop asks then, emu/run.c). */
 static void X_WINDOW(cpu_t *c, const dinsn_t *d)
 {
@@ -458,7 +466,7 @@ static void X_WINDOW(cpu_t *c, const dinsn_t *d)
         v->iret_rip = c->insn_rip;
     }
     run_plain(c, d);
-    if (PROC(INTR_WINDOW_EXITING))
+    if (PROC(INTR_WINDOW_EXITING) || vmx_apicv_pending(c))
         c->stop |= STOP_VMX;
 }
 

@@ -10,6 +10,7 @@
 #include "emu/machine.h"
 #include "emu/seg.h"
 #include "emu/virt.h"
+#include "vmx/apicv.h"
 #include "vmx/exit.h"
 #include "vmx/vmx.h"
 
@@ -61,8 +62,12 @@ bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t er
             if (!(G(PIN_BASED_VM_EXEC_CONTROL) & VMX_CTL(PIN, EXT_INTR_EXITING)))
                 return false;
             uint32_t info = 0;
-            if (G(VM_EXIT_CONTROLS) & VMX_CTL(EXIT, ACK_INTR_ON_EXIT))
-                info = intr_info(EV_EXTINT, c->m->intr_ack(c->m->intr_opaque, c->index), 0);
+            if (G(VM_EXIT_CONTROLS) & VMX_CTL(EXIT, ACK_INTR_ON_EXIT)) {
+                int ack = c->m->intr_ack(c->m->intr_opaque, c->index);
+                if (vmx_apicv_posted(c, ack)) /* the notification vector: processed, no exit */
+                    return true;
+                info = intr_info(EV_EXTINT, ack, 0);
+            }
             return exit_event(c, EXIT_REASON_EXTERNAL_INTERRUPT, info, 0, 0);
         }
         break;
@@ -132,6 +137,9 @@ void vmx_task_switch(cpu_t *c, uint16_t sel, int why)
  * = 1, no blocking by STI or MOV SS) exits when interrupt-window exiting is 1. */
 void vmx_boundary(cpu_t *c)
 {
+    if (!c->nonroot)
+        return;
+    vmx_apicv_boundary(c); /* a recognized virtual interrupt: never with interrupt-window exiting */
     if (!c->nonroot || !(G(CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, INTR_WINDOW_EXITING)))
         return;
     if ((c->rflags & F_IF) && !c->intr_shadow) {

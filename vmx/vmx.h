@@ -15,6 +15,8 @@
  *   vmx/trace.c      --trace FILE: one JSON object per VM entry, exit, failed entry and VMfail
  *   vmx/observe.c    the hook of every VM entry, exit and failed entry: trace event, exit ring,
  *                    last failed check, VMCS snapshots for the monitor
+ *   vmx/apicv.c      APIC virtualization: virtual-APIC page, TPR shadow, x2APIC MSRs, virtual
+ *                    interrupts, posted interrupts (vmx/apicv.h)
  * Names follow the SDM (Vol. 3C, VMX chapters) and vmx/vmx_tables.h.
  */
 #ifndef VMXEMU_VMX_H
@@ -54,6 +56,7 @@ struct vmx_cpu {
     /* the IRET being executed in non-root operation unblocked NMIs (EPT-violation qualification bit 12) */
     bool iret_nmi;
     uint64_t iret_cycle, iret_rip;
+    bool virq;                         /* a virtual interrupt is recognized (vmx/apicv.c) */
 };
 
 /* The CPU model's VMX capabilities, or NULL when the model has no VMX. */
@@ -88,6 +91,14 @@ void vmx_fail_invalid_why(cpu_t *c, const char *insn, const char *why);
  * precedes the VM exit those instructions cause in non-root operation, so the
  * non-root wrapper calls it first; the root-mode handlers (vmxon.c, vmcs.c) too. */
 void vmx_check_ud(cpu_t *c);
+
+/* Whether the current VMCS sets a secondary processor-based control of mask: they
+ * count only while "activate secondary controls" is 1 (SDM Vol. 3C 25.6.2). */
+static inline bool vmx_proc2(cpu_t *c, uint32_t mask)
+{
+    return (vmcs_get(c, VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, SECONDARY_CONTROLS)) &&
+           (vmcs_get(c, VMCS_SECONDARY_VM_EXEC_CONTROL) & mask);
+}
 
 /* The current VMCS region: its fields go back into guest memory (docs/vmcs-layout.md);
  * the launch state is written as struct vmx_cpu holds it. No-op without a current VMCS. */
