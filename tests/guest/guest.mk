@@ -73,6 +73,21 @@ $(GUEST_OUT)/bench.elf: $(GUEST_OUT)/bench/bench.o $(GUEST_OUT)/bench/bench_core
 $(GUEST_OUT)/bench/vmexit.o: tests/guest/lib/vmxlib.h tests/guest/vmx_run.h vmx/vmcs_fields.def
 $(GUEST_OUT)/bench/vmexit.elf: $(GUEST_OUT)/bench/vmexit.o $(GUEST_LIB_OBJS) $(GUEST_VMXLIB) tests/guest/lib/kernel.ld
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^)
+# For Bochs (tests/guest/bench/bochs.sh): the bench kernels as flat images (a.out kludge) and
+# the option ROM that loads them; the ROM's last byte makes its bytes sum to 0 mod 256.
+$(GUEST_OUT)/bench/%-aout.elf: $(GUEST_OUT)/bench/%.o $(GUEST_OUT)/lib/boot_aout.o $(GUEST_OUT)/lib/isr.o \
+                               $(GUEST_OUT)/lib/lib.o tests/guest/lib/kernel.ld
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^)
+$(GUEST_OUT)/bench/bench-aout.elf: $(GUEST_OUT)/bench/bench_core.o
+$(GUEST_OUT)/bench/vmexit-aout.elf: $(GUEST_VMXLIB)
+$(GUEST_OUT)/bench/%.bin: $(GUEST_OUT)/bench/%-aout.elf
+	$(GUEST_OBJCOPY) -O binary $< $@
+$(GUEST_OUT)/bench/bochs_rom.bin: tests/guest/bench/bochs_rom.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) -m32 -c $< -o $(@:.bin=.o)
+	$(GUEST_OBJCOPY) -O binary -j .text $(@:.bin=.o) $@
+	sum=$$(od -An -v -tu1 $@ | awk '{ for (i = 1; i <= NF; i++) s += $$i } END { print (256 - s % 256) % 256 }'); \
+	  printf "\\$$(printf %o $$sum)" | dd of=$@ bs=1 seek=511 conv=notrunc status=none
 $(GUEST_OUT)/bench-host: tests/guest/bench/host_main.c tests/guest/bench/bench_core.c tests/guest/bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=gnu11 -Wall -Wextra -o $@ tests/guest/bench/host_main.c tests/guest/bench/bench_core.c
@@ -84,7 +99,8 @@ guest-test: $(BIN) guests
 guest-qemu: guests
 	tests/guest/qemu-check.sh $(BUILD)
 
-bench: deps $(BIN) $(GUEST_OUT)/bench.elf $(GUEST_OUT)/bench.elf32 $(GUEST_OUT)/bench-host $(GUEST_OUT)/bench/vmexit.elf
+bench: deps $(BIN) $(GUEST_OUT)/bench.elf $(GUEST_OUT)/bench.elf32 $(GUEST_OUT)/bench-host $(GUEST_OUT)/bench/vmexit.elf \
+       $(GUEST_OUT)/bench/bench.bin $(GUEST_OUT)/bench/vmexit.bin $(GUEST_OUT)/bench/bochs_rom.bin
 	tests/guest/bench/bench.sh $(BUILD)
 
 # The demo (docs/demo.md): a hypervisor kernel launches a guest and handles its
