@@ -241,3 +241,49 @@ void vmcs_setup_controls(uint32_t pin, uint32_t proc, uint32_t proc2, uint32_t e
     w(VMCS_VM_EXIT_CONTROLS, vmx_adjust(0x48f, exit));
     w(VMCS_VM_ENTRY_CONTROLS, vmx_adjust(0x490, entry));
 }
+
+/* ---- EPT ---- */
+
+uint64_t *ept_new(void)
+{
+    return vmx_page();
+}
+
+uint64_t *ept_entry(uint64_t *pml4, uint64_t gpa, int level)
+{
+    uint64_t *table = pml4;
+    for (int l = 4;; l--) {
+        uint64_t *e = &table[(gpa >> (12 + 9 * (l - 1))) & 511];
+        if (l == level)
+            return e;
+        if (!(*e & EPT_RWX) || (*e & EPT_PS))
+            return 0;
+        table = (uint64_t *)(*e & 0xffffffffff000ull);
+    }
+}
+
+uint64_t *ept_map(uint64_t *pml4, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t leaf)
+{
+    int level = size == EPT_1G ? 3 : size == EPT_2M ? 2 : 1;
+    uint64_t *table = pml4;
+    for (int l = 4; l > level; l--) {
+        uint64_t *e = &table[(gpa >> (12 + 9 * (l - 1))) & 511];
+        if (!(*e & EPT_RWX) || (*e & EPT_PS))
+            *e = (uint64_t)vmx_page() | EPT_RWX;
+        table = (uint64_t *)(*e & 0xffffffffff000ull);
+    }
+    uint64_t *e = &table[(gpa >> (12 + 9 * (level - 1))) & 511];
+    *e = hpa | leaf | (level > 1 ? EPT_PS : 0);
+    return e;
+}
+
+uint64_t ept_pointer(uint64_t *pml4, bool ad)
+{
+    return (uint64_t)pml4 | 6 | 3 << 3 | (ad ? 1u << 6 : 0);
+}
+
+int vmx_invept(uint64_t type, uint64_t eptp)
+{
+    struct { uint64_t eptp, rsvd; } desc = { eptp, 0 };
+    VMX_INSN("invept %2, %1", : "r"(type), "m"(desc) : "r11", "cc", "memory");
+}

@@ -81,4 +81,29 @@ void vmcs_setup_guest64(uint64_t rip, uint64_t rsp);
  * secondary one by IA32_VMX_PROCBASED_CTLS2 when the CPU has it). */
 void vmcs_setup_controls(uint32_t pin, uint32_t proc, uint32_t proc2, uint32_t exit, uint32_t entry);
 
+/* ---- EPT (SDM Vol. 3C "EPT Translation Mechanism"); tables come from vmx_page() ---- */
+#define MSR_IA32_VMX_EPT_VPID_CAP 0x48c
+#define EPT_R 1ull
+#define EPT_W 2ull
+#define EPT_X 4ull
+#define EPT_RWX 7ull
+#define EPT_WB (6ull << 3) /* memory type of a leaf, bits 5:3 */
+#define EPT_PS (1ull << 7)
+#define EPT_A (1ull << 8)
+#define EPT_D (1ull << 9)
+#define EPT_4K 0x1000ull
+#define EPT_2M 0x200000ull
+#define EPT_1G 0x40000000ull
+/* A new, empty EPT PML4 table. */
+uint64_t *ept_new(void);
+/* Map the page of `size` (EPT_4K/2M/1G) at gpa to hpa with leaf bits `leaf` (rights, type,
+ * ...), making the tables above it (RWX) as needed; returns the leaf entry. */
+uint64_t *ept_map(uint64_t *pml4, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t leaf);
+/* The entry of `level` (4 PML4E, 3 PDPTE, 2 PDE, 1 PTE) that translates gpa. */
+uint64_t *ept_entry(uint64_t *pml4, uint64_t gpa, int level);
+/* EPTP for the table: WB, 4-level walk, accessed and dirty flags when ad. */
+uint64_t ept_pointer(uint64_t *pml4, bool ad);
+/* INVEPT of type with descriptor {eptp, 0}: VMX_OK, VMX_FAIL_* or VMX_EXC(vec). */
+int vmx_invept(uint64_t type, uint64_t eptp);
+
 #endif
