@@ -407,6 +407,8 @@ enum machine_exit dbg_run(dbg_t *d, int cpu, uint64_t steps, bool next)
     for (int k = 0; k < MAX_BP && !any; k++)
         any = d->bp[k].id != 0;
     machine_set_debug(m, any ? &d->hook : NULL);
+    if (d->interrupt) /* a Ctrl-C that came before the run: it stops at once */
+        machine_interrupt(m);
     machine_resume(m);
     enum machine_exit why = machine_run(m);
     if (why == MEXIT_DEBUG && !d->why[0]) {

@@ -203,12 +203,13 @@ bool mon_run(mon_t *mon, uint64_t steps, bool next)
         return mon_err(mon, "the guest has ended; nothing more can run (inspection commands still work)");
     struct sigaction sa = { .sa_handler = on_sigint }, old;
     sigemptyset(&sa.sa_mask);
+    mon_t *outer = running;
     running = mon;
-    mon->dbg.interrupt = 0;
     sigaction(SIGINT, &sa, &old);
     enum machine_exit why = dbg_run(&mon->dbg, mon->cpu, steps, next);
     sigaction(SIGINT, &old, NULL);
-    running = NULL;
+    running = outer;
+    mon->dbg.interrupt = 0; /* one Ctrl-C stops one run */
     mon->last_exit = why;
     machine_t *m = mon->m;
     if (why == MEXIT_DEBUG) {
@@ -333,6 +334,15 @@ void mon_repl(mon_t *mon, FILE *in, bool interactive)
         sa.sa_flags = SA_RESTART;
         sigaction(SIGINT, &sa, &old);
     }
+    if (!interactive) {
+        /* A script's Ctrl-C may come between reading `continue` and the run
+         * starting: caught here for the whole session, it stops that run
+         * instead of being lost or killing the process. */
+        sa.sa_handler = on_sigint;
+        sigemptyset(&sa.sa_mask);
+        running = mon;
+        sigaction(SIGINT, &sa, &old);
+    }
     char *line = NULL;
     size_t cap = 0;
     while (!mon->quit) {
@@ -362,8 +372,8 @@ void mon_repl(mon_t *mon, FILE *in, bool interactive)
         mon_exec(mon, l);
     }
     free(line);
-    if (interactive)
-        sigaction(SIGINT, &old, NULL);
+    sigaction(SIGINT, &old, NULL);
+    running = NULL;
 }
 
 enum machine_exit mon_main(machine_t *m, FILE *script)
