@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "emu/mmu.h"
+#include "monitor/disasm.h"
 #include "monitor/guestmem.h"
 #include "vmx/entry_checks.h"
 #include "vmx/vmx.h"
@@ -35,6 +36,11 @@ void dbg_init(dbg_t *d, machine_t *m)
 static bool is_watch(enum bp_kind k)
 {
     return k == BPK_WATCH || k == BPK_WATCHP;
+}
+
+static bool has_len(enum bp_kind k)
+{
+    return is_watch(k) || k == BPK_RWATCH || k == BPK_AWATCH;
 }
 
 bool dbg_watch_value(dbg_t *d, cpu_t *c, const bp_t *b, uint64_t *v)
@@ -74,7 +80,7 @@ int dbg_find(const dbg_t *d, enum bp_kind kind, uint64_t lo, int len, enum bp_or
 {
     for (int i = 0; i < MAX_BP; i++) {
         const bp_t *b = &d->bp[i];
-        if (b->id && b->kind == kind && b->lo == lo && b->origin == origin && (!is_watch(kind) || b->len == len))
+        if (b->id && b->kind == kind && b->lo == lo && b->origin == origin && (!has_len(kind) || b->len == len))
             return b->id;
     }
     return 0;
@@ -321,6 +327,70 @@ static bool check_transitions(dbg_t *d, cpu_t *c)
     return false;
 }
 
+/* The linear address of memory operand m of vCPU c's next instruction. */
+static uint64_t operand_address(const cpu_t *c, const struct disasm_mem *m)
+{
+    uint64_t a = (uint64_t)m->disp;
+    if (m->base >= 0)
+        a += c->gpr[m->base];
+    if (m->index >= 0)
+        a += c->gpr[m->index] * (uint64_t)m->scale;
+    if (m->addr_bits < 64)
+        a &= (1ull << m->addr_bits) - 1;
+    int seg = m->seg >= 0 ? m->seg : (m->base == R_RSP || m->base == R_RBP) ? S_SS : S_DS;
+    /* in 64-bit mode only FS and GS have a base (SDM Vol. 3A 3.2.4 "Segmentation in IA-32e Mode") */
+    if (c->mode != MODE_LONG64 || seg == S_FS || seg == S_GS)
+        a += c->seg[seg].base;
+    return c->mode == MODE_LONG64 ? a : (uint32_t)a;
+}
+
+/* Read and access watchpoints: whether the instruction at pc reads (or, for
+ * access ones, reads or writes) watched bytes; the hit is reported at the
+ * next instruction boundary, after the access, as a data breakpoint traps. */
+static void check_accesses(dbg_t *d, cpu_t *c, uint64_t pc)
+{
+    static const int bits[] = { [X86_M16] = 16, [X86_M32] = 32, [X86_M64] = 64 };
+    bool any = false;
+    for (int k = 0; k < MAX_BP && !any; k++)
+        any = d->bp[k].id && (d->bp[k].kind == BPK_RWATCH || d->bp[k].kind == BPK_AWATCH);
+    if (!any)
+        return;
+    uint8_t buf[15];
+    size_t n = gm_read_lin(c, pc, buf, sizeof buf);
+    struct disasm_mem ops[4];
+    int nops = n ? disasm_mem_operands(buf, n, pc, bits[c->dmode], ops, 4) : 0;
+    for (int o = 0; o < nops; o++) {
+        uint64_t a = operand_address(c, &ops[o]);
+        /* capstone leaves the access of a few forms unset: count them as reads */
+        bool read = ops[o].read || !ops[o].write;
+        for (int k = 0; k < MAX_BP; k++) {
+            bp_t *b = &d->bp[k];
+            if (!b->id || (b->kind != BPK_AWATCH && (b->kind != BPK_RWATCH || !read)))
+                continue;
+            if (a <= b->hi && a + (uint64_t)(ops[o].size ? ops[o].size : 1) - 1 >= b->lo) {
+                d->access_hit[c->index] = b->id;
+                d->access_addr[c->index] = a;
+                return;
+            }
+        }
+    }
+}
+
+/* The read/access watchpoint hit by the instruction vCPU c just ran, if any. */
+static bool access_stop(dbg_t *d, cpu_t *c)
+{
+    int id = d->access_hit[c->index];
+    d->access_hit[c->index] = 0;
+    bp_t *b = NULL;
+    for (int k = 0; k < MAX_BP; k++)
+        if (id && d->bp[k].id == id)
+            b = &d->bp[k];
+    if (!b)
+        return false;
+    return stop(d, c, b, "watchpoint %d, %s linear %#llx by the previous instruction", b->id,
+                b->kind == BPK_RWATCH ? "read of" : "access to", (unsigned long long)d->access_addr[c->index]);
+}
+
 static bool before_insn(void *opaque, cpu_t *c)
 {
     dbg_t *d = opaque;
@@ -342,8 +412,9 @@ static bool before_insn(void *opaque, cpu_t *c)
     d->asked[i] = true;
     d->last_icount[i] = c->insn_count;
     d->last_pc[i] = pc;
-    if (check_watches(d, c))
+    if (access_stop(d, c) || check_watches(d, c))
         return true;
+    check_accesses(d, c, pc);
     /* The instruction a vCPU stopped at runs when it resumes: not again. */
     if (!first && check_breaks(d, c, pc))
         return true;
@@ -391,6 +462,7 @@ enum machine_exit dbg_run(dbg_t *d, int cpu, uint64_t steps, bool next)
         }
     }
     memset(d->asked, 0, sizeof d->asked);
+    memset(d->access_hit, 0, sizeof d->access_hit);
     d->why[0] = 0;
     d->stop_bp = 0;
     d->stop_cpu = cpu;

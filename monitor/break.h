@@ -5,9 +5,11 @@
  * addresses against RIP, exceptions as "RIP is the IDT handler of the vector
  * the CPU last raised", I/O ports and MSRs by decoding the next instruction
  * (IN/OUT/INS/OUTS port, RDMSR/WRMSR ECX), watchpoints by comparing the
- * watched bytes before each instruction with their last value. So a
- * watchpoint stops after the instruction that changed the memory, every other
- * kind before the instruction that would trigger it.
+ * watched bytes before each instruction with their last value, read and
+ * access watchpoints by the next instruction's memory operands (capstone,
+ * monitor/disasm.h). So a watchpoint stops after the instruction that changed
+ * (read, accessed) the memory, every other kind before the instruction that
+ * would trigger it.
  */
 #ifndef VMXEMU_MON_BREAK_H
 #define VMXEMU_MON_BREAK_H
@@ -28,6 +30,8 @@
     K(CYCLE, "cycle")               \
     K(WATCH, "watch-linear")        \
     K(WATCHP, "watch-physical")     \
+    K(RWATCH, "watch-read")         \
+    K(AWATCH, "watch-access")       \
     K(VMENTRY, "vm-entry")          \
     K(VMEXIT, "vm-exit")            \
     K(VMFAIL, "failed-entry")
@@ -53,7 +57,7 @@ typedef struct bp {
     enum bp_kind kind;
     enum bp_origin origin;
     uint64_t lo, hi;      /* address, vector, port or MSR range (inclusive); the cycle in lo */
-    int len;              /* watchpoints: bytes watched, 1 to 8 */
+    int len;              /* watchpoints (all three kinds): bytes watched, 1 to 8 */
     uint64_t old;         /* watchpoints: the value last seen, if old_valid */
     bool old_valid;
     uint64_t hits;
@@ -79,6 +83,11 @@ typedef struct dbg {
     bool (*poll)(void *opaque);
     void *poll_opaque;
     unsigned poll_count;
+
+    /* a read/access watchpoint the instruction a vCPU is running touches: it
+     * stops at that vCPU's next instruction boundary (0: none) */
+    int access_hit[MAX_CPUS];
+    uint64_t access_addr[MAX_CPUS];
 
     /* VM transitions (vmx/observe.h) each vCPU had when the run started or
      * before_insn last looked: a change means one happened in between */

@@ -103,15 +103,18 @@ bool cmd_break(mon_t *mon, const mon_args_t *a)
 
 bool cmd_watch(mon_t *mon, const mon_args_t *a)
 {
+    static const struct { const char *word; enum bp_kind kind; } forms[] = {
+        { "phys", BPK_WATCHP }, { "read", BPK_RWATCH }, { "access", BPK_AWATCH } };
     int i = 1;
     enum bp_kind kind = BPK_WATCH;
-    if (a->argc > 1 && strcmp(a->argv[1], "phys") == 0) {
-        kind = BPK_WATCHP;
-        i++;
-    }
+    for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++)
+        if (a->argc > 1 && strcmp(a->argv[1], forms[k].word) == 0) {
+            kind = forms[k].kind;
+            i++;
+        }
     uint64_t addr, len = 8;
     if (a->argc < i + 1 || a->argc > i + 2)
-        return mon_err(mon, "usage: watch [phys] ADDR [LEN]");
+        return mon_err(mon, "usage: watch [phys | read | access] ADDR [LEN]");
     if (!mon_parse_u64(mon, a->argv[i], &addr) || (a->argc == i + 2 && !mon_parse_u64(mon, a->argv[i + 1], &len)))
         return false;
     if (len < 1 || len > 8)
@@ -120,8 +123,13 @@ bool cmd_watch(mon_t *mon, const mon_args_t *a)
     if (id < 0)
         return mon_err(mon, "too many breakpoints (at most %d)", MAX_BP);
     const bp_t *b = dbg_get(&mon->dbg, id);
-    fprintf(mon->out, "watchpoint %d: %s %#llx, %d bytes, now ", id, bp_kind_names[kind], (unsigned long long)addr,
+    fprintf(mon->out, "watchpoint %d: %s %#llx, %d bytes", id, bp_kind_names[kind], (unsigned long long)addr,
             (int)len);
+    if (kind == BPK_RWATCH || kind == BPK_AWATCH) {
+        fputc('\n', mon->out);
+        return true;
+    }
+    fprintf(mon->out, ", now ");
     if (b->old_valid)
         fprintf(mon->out, "%#llx\n", (unsigned long long)b->old);
     else

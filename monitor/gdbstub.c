@@ -354,8 +354,9 @@ static void run(gdb_t *g, uint64_t steps)
         snprintf(extra, sizeof extra, "swbreak:;");
     else if (b && b->origin == BPO_GDB_HW)
         snprintf(extra, sizeof extra, "hwbreak:;");
-    else if (b && b->kind == BPK_WATCH)
-        snprintf(extra, sizeof extra, "watch:%llx;", (unsigned long long)b->lo);
+    else if (b && (b->kind == BPK_WATCH || b->kind == BPK_RWATCH || b->kind == BPK_AWATCH))
+        snprintf(extra, sizeof extra, "%s:%llx;", b->kind == BPK_WATCH ? "watch" : b->kind == BPK_RWATCH ? "rwatch" : "awatch",
+                 (unsigned long long)b->lo);
     snprintf(g->last_stop, sizeof g->last_stop, "T%sthread:%02x;%s", sig, d->stop_cpu + 1, extra);
 }
 
@@ -533,12 +534,13 @@ static void pkt_step(gdb_t *g, const char *args, char *reply)
     resume(g, args, reply, 1);
 }
 
-/* Z/z TYPE,ADDR,KIND: 0 software, 1 hardware (both emulator breakpoints), 2 write watchpoint.
- * Read and access watchpoints (3, 4) are not supported: the reply is empty. */
+/* Z/z TYPE,ADDR,KIND: 0 software, 1 hardware (both emulator breakpoints), 2 write, 3 read,
+ * 4 access watchpoint (monitor/break.c); KIND is the watched length for 2-4. */
 static void breakpoint(gdb_t *g, const char *args, char *reply, bool insert)
 {
     static const struct { enum bp_kind kind; enum bp_origin origin; } types[] = {
-        { BPK_LIN, BPO_GDB_SW }, { BPK_LIN, BPO_GDB_HW }, { BPK_WATCH, BPO_GDB_WATCH } };
+        { BPK_LIN, BPO_GDB_SW }, { BPK_LIN, BPO_GDB_HW }, { BPK_WATCH, BPO_GDB_WATCH },
+        { BPK_RWATCH, BPO_GDB_WATCH }, { BPK_AWATCH, BPO_GDB_WATCH } };
     unsigned type;
     unsigned long long addr;
     unsigned long kind;
@@ -546,9 +548,9 @@ static void breakpoint(gdb_t *g, const char *args, char *reply, bool insert)
         strcpy(reply, "E00");
         return;
     }
-    if (type > 2)
+    if (type > 4)
         return;
-    bool watch = types[type].kind == BPK_WATCH;
+    bool watch = types[type].kind != BPK_LIN;
     int len = watch ? (int)kind : 0;
     if (watch && (kind < 1 || kind > 8)) {
         strcpy(reply, "E00");

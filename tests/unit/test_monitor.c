@@ -307,6 +307,10 @@ static void test_vmx_vmcs_and_trace(void **state)
     assert_non_null(strstr(list, "1   vm-exit        CPUID(10) hits=0\n"));
     assert_non_null(strstr(list, "3   vm-exit        any reason hits=0\n"));
     assert_non_null(strstr(list, "5   failed-entry   hits=0\n"));
+    assert_string_equal(run(f, "watch read 0x1000 4", true), "watchpoint 6: watch-read 0x1000, 4 bytes\n");
+    assert_string_equal(run(f, "watch access 0x2000", true), "watchpoint 7: watch-access 0x2000, 8 bytes\n");
+    assert_non_null(strstr(run(f, "info break", true), "6   watch-read     0x1000-0x1003 hits=0\n"));
+    assert_non_null(strstr(run(f, "watch read", false), "usage: watch [phys | read | access] ADDR [LEN]"));
     run(f, "delete 3", true);
     assert_null(strstr(run(f, "info break", true), "any reason"));
 
@@ -341,6 +345,34 @@ static void test_garbage_input(void **state)
     big[sizeof big - 1] = 0;
     assert_non_null(strstr(run(f, big, false), "error: line too long"));
     assert_non_null(strstr(run(f, "x x x x x x x x x x x x x x x x x x x", false), "error: too many arguments"));
+}
+
+/* The memory operands read and access watchpoints check (capstone). */
+static void test_memory_operands(void **state)
+{
+    struct disasm_mem m[4];
+    static const uint8_t load[] = { 0x48, 0x8b, 0x43, 0x08 };        /* mov rax, [rbx+8] */
+    assert_int_equal(disasm_mem_operands(load, sizeof load, 0x1000, 64, m, 4), 1);
+    assert_int_equal(m[0].base, 3);
+    assert_int_equal(m[0].index, -1);
+    assert_int_equal(m[0].disp, 8);
+    assert_int_equal(m[0].size, 8);
+    assert_true(m[0].read && !m[0].write);
+    static const uint8_t store[] = { 0x89, 0x05, 0x10, 0x00, 0x00, 0x00 }; /* mov [rip+0x10], eax */
+    assert_int_equal(disasm_mem_operands(store, sizeof store, 0x1000, 64, m, 4), 1);
+    assert_int_equal(m[0].base, -1);
+    assert_int_equal(m[0].disp, 0x1016);
+    assert_int_equal(m[0].size, 4);
+    assert_true(m[0].write && !m[0].read);
+    static const uint8_t rmw[] = { 0x67, 0x83, 0x04, 0x8e, 0x01 };     /* add dword [esi+ecx*4], 1 */
+    assert_int_equal(disasm_mem_operands(rmw, sizeof rmw, 0x1000, 64, m, 4), 1);
+    assert_int_equal(m[0].base, 6);
+    assert_int_equal(m[0].index, 1);
+    assert_int_equal(m[0].scale, 4);
+    assert_int_equal(m[0].addr_bits, 32);
+    assert_true(m[0].read && m[0].write);
+    static const uint8_t reg[] = { 0x48, 0x01, 0xd8 };                 /* add rax, rbx */
+    assert_int_equal(disasm_mem_operands(reg, sizeof reg, 0x1000, 64, m, 4), 0);
 }
 
 static void test_gdb_register_layout(void **state)
@@ -410,6 +442,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vmx_vmcs_and_trace, vmx_setup, vmx_teardown),
         cmocka_unit_test_setup_teardown(test_garbage_input, setup, teardown),
         cmocka_unit_test(test_gdb_register_layout),
+        cmocka_unit_test(test_memory_operands),
         cmocka_unit_test(test_disasm),
         cmocka_unit_test(test_monitor_options),
     };
