@@ -305,7 +305,8 @@ static char **complete(const char *text, int start, int end)
         compl_list = explain_words;
     else if (words == 1 && strcmp(first, "vmcs") == 0)
         compl_kind = W_VMCS;
-    else if (words == 2 && (strcmp(first, "break") == 0 || strcmp(first, "until") == 0) && strcmp(second, "exit") == 0)
+    else if (words == 2 && (strcmp(first, "break") == 0 || strcmp(first, "b") == 0 || strcmp(first, "until") == 0) &&
+             strcmp(second, "exit") == 0)
         compl_kind = W_EXIT;
     else
         return NULL;
