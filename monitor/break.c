@@ -309,6 +309,11 @@ static bool check_transitions(dbg_t *d, cpu_t *c)
         if (!b->id || !is_vm(b->kind))
             continue;
         if (b->kind == BPK_VMFAIL && o->failed != f0) {
+            if (o->fail.check < 0 && o->fail.error < 0)
+                return stop(d, c, b, "breakpoint %d, failed VM entry (%s): VMfailInvalid", b->id, o->fail.insn);
+            if (o->fail.check < 0)
+                return stop(d, c, b, "breakpoint %d, failed VM entry (%s): VMfailValid %d", b->id, o->fail.insn,
+                            o->fail.error);
             const struct entry_check_info *ci = entry_check_info((enum entry_check)o->fail.check);
             return stop(d, c, b, "breakpoint %d, failed VM entry (%s): check %s, SDM %s", b->id, o->fail.insn,
                         ci->ident, ci->section);

@@ -1,5 +1,6 @@
-/* cmd_mem.c - memory commands: x and xp (dumps of linear and physical
- * memory), walk (every level of the page walk for a linear address) and
+/* cmd_mem.c - memory commands: x, xp and xg (dumps of linear, physical and
+ * guest-physical memory, the last through EPT when the current VMCS enables
+ * it), walk (every level of the page walk for a linear address) and
  * disas (capstone). Nothing here changes the guest: reads go through
  * monitor/guestmem.h and the page walker reads entries without setting A/D. */
 #include <ctype.h>
@@ -10,6 +11,7 @@
 #include "monitor/disasm.h"
 #include "monitor/guestmem.h"
 #include "monitor/repl.h"
+#include "vmx/vmx.h"
 
 #define MAX_UNITS 4096
 
@@ -39,7 +41,27 @@ static bool parse_fmt(mon_t *mon, const char *fmt, uint64_t *count, int *size)
     return true;
 }
 
-static bool dump(mon_t *mon, const mon_args_t *a, bool phys)
+/* The address spaces of the dumps. */
+enum space { SP_LIN, SP_PHYS, SP_GPA };
+
+/* Why guest-physical gpa could not be read: the failed EPT walk, or not RAM. */
+static bool gpa_error(mon_t *mon, cpu_t *c, uint64_t gpa)
+{
+    uint64_t pa;
+    struct ept_walk w;
+    if (gm_translate_gpa(c, gpa, &pa, &w))
+        return mon_err(mon, "guest-physical %#llx is physical %#llx, which is not RAM", (unsigned long long)gpa,
+                       (unsigned long long)pa);
+    int level = w.levels - w.n + 1, k = w.n - 1; /* levels count down to 1 at the leaf */
+    if (w.outcome == EPT_MISCONFIG)
+        return mon_err(mon, "guest-physical %#llx: EPT misconfiguration at level %d (entry %#llx at %#llx): %s",
+                       (unsigned long long)gpa, level, (unsigned long long)w.ent[k], (unsigned long long)w.ent_pa[k],
+                       w.why ? w.why : "reserved bits");
+    return mon_err(mon, "guest-physical %#llx: EPT entry not present at level %d (entry %#llx at %#llx)",
+                   (unsigned long long)gpa, level, (unsigned long long)w.ent[k], (unsigned long long)w.ent_pa[k]);
+}
+
+static bool dump(mon_t *mon, const mon_args_t *a, enum space sp)
 {
     uint64_t count, addr;
     int size;
@@ -52,7 +74,9 @@ static bool dump(mon_t *mon, const mon_args_t *a, bool phys)
     if (!buf)
         return mon_err(mon, "out of memory");
     cpu_t *c = mon_cpu(mon);
-    size_t got = phys ? gm_read_phys(mon->m, addr, buf, n) : gm_read_lin(c, addr, buf, n);
+    size_t got = sp == SP_PHYS ? gm_read_phys(mon->m, addr, buf, n)
+                 : sp == SP_GPA ? gm_read_gpa(c, addr, buf, n)
+                                : gm_read_lin(c, addr, buf, n);
     got -= got % (size_t)size;
     for (size_t off = 0; off < got; off += 16) {
         fprintf(mon->out, "%#018llx:", (unsigned long long)(addr + off));
@@ -68,8 +92,10 @@ static bool dump(mon_t *mon, const mon_args_t *a, bool phys)
         return true;
     uint64_t bad = addr + got, pa;
     uint32_t err;
-    if (phys)
+    if (sp == SP_PHYS)
         return mon_err(mon, "physical %#llx is not RAM", (unsigned long long)bad);
+    if (sp == SP_GPA)
+        return gpa_error(mon, c, bad);
     if (!gm_translate(c, bad, ACC_READ, &pa, &err))
         return mon_err(mon, "linear %#llx is not mapped (#PF error code %#x)", (unsigned long long)bad, err);
     return mon_err(mon, "linear %#llx maps to physical %#llx, which is not RAM", (unsigned long long)bad,
@@ -78,12 +104,22 @@ static bool dump(mon_t *mon, const mon_args_t *a, bool phys)
 
 bool cmd_x(mon_t *mon, const mon_args_t *a)
 {
-    return dump(mon, a, false);
+    return dump(mon, a, SP_LIN);
 }
 
 bool cmd_xp(mon_t *mon, const mon_args_t *a)
 {
-    return dump(mon, a, true);
+    return dump(mon, a, SP_PHYS);
+}
+
+bool cmd_xg(mon_t *mon, const mon_args_t *a)
+{
+    cpu_t *c = mon_cpu(mon);
+    if (!vmx_model_of(c))
+        return mon_err(mon, "xg: %s", MON_NO_VMX);
+    if (!c->vmx || c->vmx->vmcs_ptr == VMCS_NONE)
+        return mon_err(mon, "xg: no current VMCS (guest-physical addresses are those of its guest)");
+    return dump(mon, a, SP_GPA);
 }
 
 /* The walk's entries as it read them, the failing one included (pg_walk

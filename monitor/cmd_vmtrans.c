@@ -103,7 +103,6 @@ static const char *const seg_names[] = { "ES", "CS", "SS", "DS", "FS", "GS", "LD
 
 static void explain_failure(mon_t *mon, cpu_t *c, const struct vmx_failed_entry *f)
 {
-    const struct entry_check_info *ci = entry_check_info((enum entry_check)f->check);
     char at[40] = " (after loading the guest state)";
     if (f->rip != VMX_RIP_UNKNOWN)
         snprintf(at, sizeof at, " at rip=%#llx", (unsigned long long)f->rip);
@@ -113,11 +112,19 @@ static void explain_failure(mon_t *mon, cpu_t *c, const struct vmx_failed_entry 
         const char *rn = vmx_exit_reason_name(f->reason);
         fprintf(mon->out, "outcome: VM exit, reason %u with bit 31 set (%s), qualification %llu\n", f->reason,
                 rn ? rn : "?", (unsigned long long)f->qual);
+    } else if (f->error < 0) {
+        fprintf(mon->out, "outcome: VMfailInvalid (no current VMCS)\n");
     } else {
-        unsigned err = ci->kind == CHK_KIND_CTL ? VMERR_ENTRY_INVALID_CONTROL : VMERR_ENTRY_INVALID_HOST_STATE;
-        fprintf(mon->out, "outcome: VMfailValid, VM-instruction error %u (%s)\n", err,
-                vm_instruction_error_text(err));
+        fprintf(mon->out, "outcome: VMfailValid, VM-instruction error %d (%s)\n", f->error,
+                vm_instruction_error_text((unsigned)f->error));
     }
+    if (f->check < 0) {
+        /* the instruction's own conditions, before the checks of chapter 27 */
+        fprintf(mon->out, "check: none (before the VM-entry checks)\n");
+        fprintf(mon->out, "sdm: Vol. 3C VMLAUNCH/VMRESUME-Launch/Resume Virtual Machine, Operation\n");
+        return;
+    }
+    const struct entry_check_info *ci = entry_check_info((enum entry_check)f->check);
     fprintf(mon->out, "check: %s\n", ci->ident);
     fprintf(mon->out, "rule: %s\n", ci->desc);
     fprintf(mon->out, "sdm: %s %s\n", ci->section, ci->title);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "emu/mmu.h"
+#include "vmx/vmx.h"
 
 /* Outside 64-bit mode linear addresses are 32 bits wide. */
 static uint64_t lin_wrap(const cpu_t *c, uint64_t la)
@@ -36,14 +37,17 @@ size_t gm_read_phys(machine_t *m, uint64_t pa, void *buf, size_t n)
     return done;
 }
 
-size_t gm_read_lin(cpu_t *c, uint64_t la, void *buf, size_t n)
+/* Read n bytes at address a of a space that translates page by page (4 KiB
+ * at a time: larger pages translate the same way at each 4 KiB step). */
+static size_t read_paged(cpu_t *c, bool (*xlate)(cpu_t *c, uint64_t a, uint64_t *pa), uint64_t a, void *buf,
+                         size_t n)
 {
     size_t done = 0;
     while (done < n) {
         uint64_t pa;
-        if (!gm_translate(c, la + done, ACC_READ, &pa, NULL))
+        if (!xlate(c, a + done, &pa))
             break;
-        size_t chunk = 4096 - ((la + done) & 0xfff);
+        size_t chunk = 4096 - ((a + done) & 0xfff);
         if (chunk > n - done)
             chunk = n - done;
         size_t got = gm_read_phys(c->m, pa, (uint8_t *)buf + done, chunk);
@@ -52,6 +56,52 @@ size_t gm_read_lin(cpu_t *c, uint64_t la, void *buf, size_t n)
             break;
     }
     return done;
+}
+
+static bool lin_xlate(cpu_t *c, uint64_t la, uint64_t *pa)
+{
+    return gm_translate(c, la, ACC_READ, pa, NULL);
+}
+
+size_t gm_read_lin(cpu_t *c, uint64_t la, void *buf, size_t n)
+{
+    return read_paged(c, lin_xlate, la, buf, n);
+}
+
+/* An EPT entry for the walk; all ones (not present, reserved bits) outside RAM,
+ * so a walk never reads a device register. */
+static uint64_t ept_ram_read(void *opaque, uint64_t pa)
+{
+    uint64_t v = 0;
+    return gm_read_phys(opaque, pa, &v, 8) == 8 ? v : 0;
+}
+
+bool gm_translate_gpa(cpu_t *c, uint64_t gpa, uint64_t *pa, struct ept_walk *w)
+{
+    struct vmx_cpu *v = c->vmx;
+    bool ept = v && v->vmcs_ptr != VMCS_NONE &&
+               (vmcs_get(c, VMCS_CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, SECONDARY_CONTROLS)) &&
+               (vmcs_get(c, VMCS_SECONDARY_VM_EXEC_CONTROL) & VMX_CTL(PROC2, ENABLE_EPT));
+    if (!ept) {
+        *pa = gpa;
+        return true;
+    }
+    struct ept_caps caps;
+    vmx_ept_caps(c, &caps);
+    ept_walk(&caps, vmcs_get(c, VMCS_EPT_POINTER), gpa, ept_ram_read, c->m, w);
+    *pa = w->hpa;
+    return w->outcome == EPT_OK;
+}
+
+static bool gpa_xlate(cpu_t *c, uint64_t gpa, uint64_t *pa)
+{
+    struct ept_walk w;
+    return gm_translate_gpa(c, gpa, pa, &w);
+}
+
+size_t gm_read_gpa(cpu_t *c, uint64_t gpa, void *buf, size_t n)
+{
+    return read_paged(c, gpa_xlate, gpa, buf, n);
 }
 
 bool gm_write_phys(machine_t *m, uint64_t pa, const void *buf, size_t n)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "emu/machine.h"
+#include "vmx/ept.h"
 
 /* Linear to physical for vCPU c (supervisor access of kind acc); false with
  * the #PF error code in *err (may be NULL) if the address is not mapped. */
@@ -19,6 +20,14 @@ bool gm_translate(cpu_t *c, uint64_t la, int acc, uint64_t *pa, uint32_t *err);
  * is not RAM (physical) or not mapped (linear). */
 size_t gm_read_phys(machine_t *m, uint64_t pa, void *buf, size_t n);
 size_t gm_read_lin(cpu_t *c, uint64_t la, void *buf, size_t n);
+
+/* Guest-physical to physical for the current VMCS of vCPU c: through EPT
+ * when that VMCS enables it (vmx/ept.h's pure walk, entries read from RAM
+ * only), else the same address. False with the walk that failed in *w. */
+bool gm_translate_gpa(cpu_t *c, uint64_t gpa, uint64_t *pa, struct ept_walk *w);
+/* Copy up to n bytes from guest-physical gpa; how many were read before the
+ * first that does not translate or is not RAM. */
+size_t gm_read_gpa(cpu_t *c, uint64_t gpa, void *buf, size_t n);
 
 /* Write n bytes (all or nothing), dropping decoded code the bytes overlap. */
 bool gm_write_phys(machine_t *m, uint64_t pa, const void *buf, size_t n);

@@ -105,7 +105,7 @@ bool mon_exec(mon_t *mon, const char *line)
     const mon_cmd_t *cmd = find_cmd(a.argv[0], &ambiguous);
     if (!cmd)
         return mon_err(mon, "%s command '%s' (help lists them)", ambiguous ? "ambiguous" : "unknown", a.argv[0]);
-    if (a.fmt && strcmp(cmd->name, "x") && strcmp(cmd->name, "xp"))
+    if (a.fmt && strcmp(cmd->name, "x") && strcmp(cmd->name, "xp") && strcmp(cmd->name, "xg"))
         return mon_err(mon, "%s takes no /format", cmd->name);
     bool ok = cmd->fn(mon, &a);
     fflush(mon->out);

@@ -60,26 +60,54 @@ static int failed_segment(cpu_t *c, struct vmx_cpu *v, int check)
     return vmx_check_guest(&x) == check ? x.seg : -1;
 }
 
-void vmx_observe_failed_entry(cpu_t *c, uint32_t reason, uint64_t qual, int check)
+/* Record a failed entry (the fields common to both kinds). */
+static struct vmx_failed_entry *record_failure(cpu_t *c, struct vmx_cpu *v, const char *insn, uint64_t rip)
 {
-    struct vmx_cpu *v = vmx_state(c);
     struct vmx_observe *o = &v->obs;
     struct vmx_failed_entry *f = &o->fail;
     f->cycle = c->cycles;
-    /* an MSR-load failure comes after the guest state is loaded: RIP is the guest's by then */
-    f->rip = entry_check_info((enum entry_check)check)->kind == CHK_KIND_MSR ? VMX_RIP_UNKNOWN : c->insn_rip;
-    /* the launch state is still the one the instruction required */
-    f->insn = v->launch_state ? "VMRESUME" : "VMLAUNCH";
-    f->reason = reason;
-    f->qual = qual;
-    f->check = check;
-    f->seg = failed_segment(c, v, check);
+    f->rip = rip;
+    f->insn = insn;
     f->vmcs_ptr = v->vmcs_ptr;
     memcpy(f->vmcs, v->vmcs, sizeof f->vmcs);
     o->have_failed = true;
     o->failed++;
     snapshot(c, o, VMX_T_FAILED_ENTRY);
+    return f;
+}
+
+void vmx_observe_failed_entry(cpu_t *c, uint32_t reason, uint64_t qual, int check)
+{
+    struct vmx_cpu *v = vmx_state(c);
+    const struct entry_check_info *ci = entry_check_info((enum entry_check)check);
+    /* an MSR-load failure comes after the guest state is loaded: RIP is the guest's by then;
+     * the launch state is still the one the instruction required */
+    struct vmx_failed_entry *f = record_failure(c, v, v->launch_state ? "VMRESUME" : "VMLAUNCH",
+                                                ci->kind == CHK_KIND_MSR ? VMX_RIP_UNKNOWN : c->insn_rip);
+    f->reason = reason;
+    f->qual = qual;
+    f->check = check;
+    f->error = reason ? 0 : ci->kind == CHK_KIND_CTL ? VMERR_ENTRY_INVALID_CONTROL : VMERR_ENTRY_INVALID_HOST_STATE;
+    f->seg = failed_segment(c, v, check);
+    v->obs.fail_vmfail_due = !reason; /* VMfailValid follows (vmx/entry.c) */
     vmx_trace_entry_failure(c, reason, qual, check);
+}
+
+void vmx_observe_vmfail(cpu_t *c, const char *insn, int err)
+{
+    if (strcmp(insn, "VMLAUNCH") != 0 && strcmp(insn, "VMRESUME") != 0)
+        return;
+    struct vmx_cpu *v = vmx_state(c);
+    if (v->obs.fail_vmfail_due) {
+        v->obs.fail_vmfail_due = false;
+        return;
+    }
+    struct vmx_failed_entry *f = record_failure(c, v, insn, c->insn_rip);
+    f->reason = 0;
+    f->qual = 0;
+    f->check = -1;
+    f->error = err;
+    f->seg = -1;
 }
 
 const struct vmx_observe *vmx_observed(const cpu_t *c)
@@ -129,7 +157,7 @@ int vmx_failed_entry_values(const cpu_t *c, const struct vmx_failed_entry *f, st
                             int max)
 {
     int n = 0;
-    if (!vmx_check_has_values(f->check))
+    if (f->check < 0 || !vmx_check_has_values(f->check))
         return 0;
     const struct vmx_model *vm = vmx_model_of(c);
     for (int k = 0; k < check_vals[f->check].n && n < max; k++) {

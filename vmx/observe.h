@@ -7,7 +7,9 @@
  *  - an always-on ring of the last VMX_EXIT_RING exits (reason, qualification, guest RIP,
  *    cycle), a few stores per exit;
  *  - the last failed VM entry: the check of vmx/entry_checks.def, the segment it was about,
- *    and a copy of the VMCS it read (failures are rare, so the copy is free);
+ *    and a copy of the VMCS it read (failures are rare, so the copy is free); or, for a
+ *    VMLAUNCH/VMRESUME that failed before the checks (no current VMCS, blocking by MOV SS,
+ *    the launch state), its VMfail outcome - vmx/vmfail.c reports every VMfail here;
  *  - when vmx_observe_snapshots is on (the monitor and gdbstub turn it on), a copy of
  *    the current VMCS after each transition, for `vmcs diff`. Off, nothing is copied.
  */
@@ -41,7 +43,8 @@ struct vmx_failed_entry {
     const char *insn;          /* "VMLAUNCH" or "VMRESUME" */
     uint32_t reason;           /* 0: VMfailValid; else the basic exit reason (33, 34) */
     uint64_t qual;             /* exit qualification of a failure exit */
-    int check;                 /* enum entry_check */
+    int check;                 /* enum entry_check, or -1: failed before the checks */
+    int error;                 /* VMfailValid's VM-instruction error, -1 for VMfailInvalid, 0 for an exit */
     int seg;                   /* S_* the check was about, or -1 */
     uint64_t vmcs_ptr;
     uint64_t vmcs[VMCS_FIELD_COUNT]; /* the VMCS fields the entry read */
@@ -54,6 +57,7 @@ struct vmx_observe {
     enum vmx_transition last;          /* the kind of the latest one */
     struct vmx_exit_rec ring[VMX_EXIT_RING]; /* exit k (0-based) in ring[k % VMX_EXIT_RING] */
     bool have_failed;
+    bool fail_vmfail_due;              /* a failed check's VMfail is still to come (vmx_observe_vmfail) */
     struct vmx_failed_entry fail;
     /* vmx_observe_snapshots: the current VMCS after the latest transition */
     bool have_snap;
@@ -74,6 +78,10 @@ void vmx_observe_exit(cpu_t *c, uint32_t reason, uint64_t qual);
  * is stored) or, before the host state is loaded, a VM-entry-failure exit with
  * basic reason 33 or 34 and qualification qual. */
 void vmx_observe_failed_entry(cpu_t *c, uint32_t reason, uint64_t qual, int check);
+
+/* A VMX instruction failed with VMfailValid(err), or VMfailInvalid (err -1): for
+ * VMLAUNCH/VMRESUME the failed entry, unless a failed check recorded it already. */
+void vmx_observe_vmfail(cpu_t *c, const char *insn, int err);
 
 /* The vCPU's record, or NULL before it used VMX. */
 const struct vmx_observe *vmx_observed(const cpu_t *c);

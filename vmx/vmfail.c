@@ -5,6 +5,7 @@
  * the current VMCS. Every failure is also a "vmfail" trace event: a VMM that
  * ignores a failed VMX instruction is the bug users come to find. */
 #include "emu/flags.h"
+#include "vmx/observe.h"
 #include "vmx/trace.h"
 #include "vmx/vmx.h"
 
@@ -31,6 +32,7 @@ static void trace_fail(cpu_t *c, const char *insn, const char *kind, int err, co
 void vmx_fail_invalid_why(cpu_t *c, const char *insn, const char *why)
 {
     cpu_set_arith(c, F_CF);
+    vmx_observe_vmfail(c, insn, -1);
     if (vmx_tracing())
         trace_fail(c, insn, "VMfailInvalid", -1, why);
 }
@@ -40,6 +42,7 @@ void vmx_fail_invalid_why(cpu_t *c, const char *insn, const char *why)
 static void fail_invalid_err(cpu_t *c, const char *insn, enum vm_instruction_error err)
 {
     cpu_set_arith(c, F_CF);
+    vmx_observe_vmfail(c, insn, -1);
     if (vmx_tracing())
         trace_fail(c, insn, "VMfailInvalid", (int)err, "no current VMCS");
 }
@@ -53,6 +56,7 @@ void vmx_fail_valid(cpu_t *c, const char *insn, enum vm_instruction_error err)
 {
     cpu_set_arith(c, F_ZF);
     vmcs_set(c, VMCS_VM_INSTRUCTION_ERROR, (uint64_t)err);
+    vmx_observe_vmfail(c, insn, (int)err);
     if (vmx_tracing())
         trace_fail(c, insn, "VMfailValid", (int)err, NULL);
 }

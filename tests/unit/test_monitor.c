@@ -178,7 +178,7 @@ static void test_memory_and_walk(void **state)
 static void test_vmx_rows_say_not_available(void **state)
 {
     fixture_t *f = *state;
-    static const char *const cmds[] = { "vmcs", "vmcs diff", "vmcs GUEST_RIP=1", "explain", "exits 3", "until entry",
+    static const char *const cmds[] = { "vmcs", "vmcs diff", "vmcs GUEST_RIP=1", "explain", "exits 3", "until entry", "xg 0",
                                         "until exit CPUID", "ept walk 0", "trace on x", "break exit CPUID",
                                         "break entry", "break failed-entry" };
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
@@ -217,6 +217,7 @@ static void test_vmx_vmcs_and_trace(void **state)
     assert_string_equal(prompt, "cpu0 long 0> ");
     assert_non_null(strstr(run(f, "vmcs GUEST_RIP", false), "error: vmcs GUEST_RIP: no current VMCS"));
     assert_string_equal(run(f, "vmcs", true), "no current VMCS\n");
+    assert_non_null(strstr(run(f, "xg 0", false), "error: xg: no current VMCS"));
 
     vt_enter_with_vmcs(VMCS_A);
     mon_prompt(&f->mon, prompt, sizeof prompt);
@@ -313,6 +314,23 @@ static void test_vmx_vmcs_and_trace(void **state)
     assert_non_null(strstr(run(f, "watch read", false), "usage: watch [phys | read | access] ADDR [LEN]"));
     run(f, "delete 3", true);
     assert_null(strstr(run(f, "info break", true), "any reason"));
+
+    /* xg: guest-physical = physical without EPT; through the EPT of the current VMCS with it */
+    phys_write(m, 0x9000, 8, 0x1122334455667788ull);
+    assert_string_equal(run(f, "xg/1g 0x9000", true), "0x0000000000009000: 1122334455667788\n");
+    vmcs_set(c, VMCS_CPU_BASED_VM_EXEC_CONTROL, VMX_CTL(PROC, SECONDARY_CONTROLS));
+    vmcs_set(c, VMCS_SECONDARY_VM_EXEC_CONTROL, VMX_CTL(PROC2, ENABLE_EPT));
+    vmcs_set(c, VMCS_EPT_POINTER, 0x40000 | 3 << 3 | 6); /* 4 levels, write-back */
+    phys_write(m, 0x40000, 8, 0x41000 | 7);
+    phys_write(m, 0x41000, 8, 0x42000 | 7);
+    phys_write(m, 0x42000, 8, 0x43000 | 7);
+    phys_write(m, 0x43000 + 5 * 8, 8, 0x9000 | 6 << 3 | 7); /* GPA 0x5000 -> 0x9000, WB */
+    assert_string_equal(run(f, "xg/1g 0x5000", true), "0x0000000000005000: 1122334455667788\n");
+    assert_non_null(strstr(run(f, "xg/2g 0x5ff8", false),
+                           "error: guest-physical 0x6000: EPT entry not present at level 1 (entry 0 at 0x43030)"));
+    phys_write(m, 0x43000 + 7 * 8, 8, 0x9000 | 2 << 3 | 7); /* memory type 2 is reserved */
+    assert_non_null(strstr(run(f, "xg 0x7000", false), "error: guest-physical 0x7000: EPT misconfiguration at level 1"));
+    vmcs_set(c, VMCS_SECONDARY_VM_EXEC_CONTROL, 0);
 
     /* rows that need vmx/ state that does not exist yet */
     assert_non_null(strstr(run(f, "ept walk 0", false), "not available yet"));

@@ -96,6 +96,8 @@ static void test_failed_entry_control_values(void **state)
     assert_int_equal(vmlaunch(), NOFAULT); /* VMfailValid */
     const struct vmx_observe *o = vmx_observed(c);
     assert_int_equal(o->fail.check, CHK_HOST_CR0_FIXED);
+    assert_int_equal(o->failed, 1); /* the VMfailValid that follows is the same failure */
+    assert_int_equal(o->fail.error, VMERR_ENTRY_INVALID_HOST_STATE);
     assert_int_equal(o->fail.reason, 0);
     assert_int_equal(o->fail.seg, -1);
     struct vmx_check_value v[8];
@@ -107,6 +109,32 @@ static void test_failed_entry_control_values(void **state)
     uint64_t fixed0;
     assert_true(vmx_cap_msr(vmx_model_of(c), cpu_cr4_valid(c), 0x486, &fixed0));
     assert_int_equal(v[1].value, fixed0);
+}
+
+/* VMLAUNCH/VMRESUME failures before the checks are failed entries too, with
+ * their VMfail outcome; other VMX instructions' failures are not. */
+static void test_failed_entry_before_checks(void **state)
+{
+    vg_launch();
+    assert_int_equal(RUN(0x0f, 0xa2), EXITED);
+    const struct vmx_observe *o = vmx_observed(c);
+    uint64_t rip = c->rip;
+    assert_int_equal(vmlaunch(), NOFAULT); /* launched VMCS: VMfailValid(4) */
+    assert_int_equal(o->failed, 1);
+    assert_int_equal(o->fail.check, -1);
+    assert_int_equal(o->fail.error, VMERR_VMLAUNCH_NONCLEAR);
+    assert_string_equal(o->fail.insn, "VMLAUNCH");
+    assert_int_equal(o->fail.rip, rip);
+    struct vmx_check_value v[4];
+    assert_int_equal(vmx_failed_entry_values(c, &o->fail, v, 4), 0);
+    assert_int_equal(vmwrite(0x7777, 0), NOFAULT); /* no such field: VMfailValid(12) */
+    assert_int_equal(vt_outcome(), 'Z');
+    assert_int_equal(o->failed, 1);
+    assert_int_equal(vmclear(VMCS_A), NOFAULT);
+    assert_int_equal(vmresume(), NOFAULT); /* no current VMCS: VMfailInvalid */
+    assert_int_equal(o->failed, 2);
+    assert_int_equal(o->fail.error, -1);
+    assert_string_equal(o->fail.insn, "VMRESUME");
 }
 
 static void collect(void *arg, const char *name, uint64_t v)
@@ -131,6 +159,7 @@ int main(void)
         T(test_snapshot_when_asked),
         T(test_failed_entry_guest_segment),
         T(test_failed_entry_control_values),
+        T(test_failed_entry_before_checks),
         cmocka_unit_test(test_qualification_fields),
 #undef T
     };
