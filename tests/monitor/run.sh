@@ -52,13 +52,8 @@ for _ in $(seq 100); do
     grep -q '^> continue' "$LOG/monitor-int.out" 2>/dev/null && break
     sleep 0.1
 done
-# A SIGINT that comes before `continue` has installed its handler is lost (a
-# background job ignores SIGINT), so send it until the monitor reports the stop.
-for _ in $(seq 40); do
-    sleep 0.5
-    kill -INT "$emu" 2>/dev/null || break
-    grep -q '^stopped: interrupted' "$LOG/monitor-int.out" 2>/dev/null && break
-done
+sleep 0.5
+kill -INT "$emu"
 wait "$emu"
 st=$?
 if [ "$st" -eq 14 ] && grep -q '^stopped: interrupted (cpu0' "$LOG/monitor-int.out" && grep -q '^cpu0 cycles=' "$LOG/monitor-int.out"; then
