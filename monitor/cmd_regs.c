@@ -114,6 +114,16 @@ static void print_bits(FILE *f, uint64_t v, const bitname_t *t)
     fputs("]\n", f);
 }
 
+void mon_print_reg_bits(FILE *f, const char *reg, uint64_t v)
+{
+    static const struct { const char *reg; const bitname_t *t; } regs[] = {
+        { "rflags", rflags_bits }, { "cr0", cr0_bits }, { "cr4", cr4_bits }, { "efer", efer_bits }, { "dr7", dr7_bits },
+    };
+    for (size_t k = 0; k < sizeof regs / sizeof regs[0]; k++)
+        if (strcmp(regs[k].reg, reg) == 0)
+            print_bits(f, v, regs[k].t);
+}
+
 bool cmd_regs(mon_t *mon, const mon_args_t *a)
 {
     const cpu_t *c = mon_cpu(mon);

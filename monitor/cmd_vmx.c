@@ -44,6 +44,7 @@ static void print_field(mon_t *mon, cpu_t *c, enum vmcs_field f)
         }
     fprintf(mon->out, "%-*s 0x%04x  %-*s  0x%016llx\n", iw, vmcs_field_ident(f), vmcs_field_encoding(f), nw,
             vmcs_field_name(f), (unsigned long long)vmcs_get(c, f));
+    mon_vmcs_decode(mon->out, f, vmcs_get(c, f), vmcs_get(c, VMCS_VM_EXIT_REASON));
 }
 
 /* A field by identifier (any case) or encoding number; -1 after an error line. */

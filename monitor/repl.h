@@ -91,6 +91,14 @@ bool mon_msr_by_name(const char *s, uint32_t *num);
 /* A basic VM-exit reason by name (CPUID, cpuid, EPT_VIOLATION) or number,
  * one the SDM defines; false after an error line. */
 bool mon_parse_exit_reason(mon_t *mon, const char *s, uint64_t *reason);
+/* " [PE NE PG]\n": the named bits of value v of register reg ("rflags", "cr0",
+ * "cr4", "efer", "dr7"), as cregs shows them (monitor/cmd_regs.c). */
+void mon_print_reg_bits(FILE *f, const char *reg, uint64_t v);
+/* One line "    [...]" that decodes value v of VMCS field `field` (exit_reason:
+ * the VMCS's, for the exit qualification), or nothing for a plain number
+ * (monitor/vmcs_decode.c). */
+void mon_vmcs_decode(FILE *f, int field, uint64_t v, uint64_t exit_reason);
+
 /* The breakpoint list (`info break`). */
 void mon_info_break(mon_t *mon);
 

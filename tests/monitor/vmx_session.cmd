@@ -7,6 +7,7 @@ until entry
 vmcs guest_rip
 xg/2b @GM@
 until exit CPUID
+vmcs vm_exit_reason
 explain
 # the host handler moves GUEST_RIP past the CPUID: vmcs diff before VMRESUME shows that field only
 break @VMRESUME@

@@ -237,6 +237,20 @@ static void test_vmx_vmcs_and_trace(void **state)
     assert_int_equal(vmread(VMCS_ENC_GUEST_RIP, &v), NOFAULT);
     assert_int_equal(v, 0xabc);
     assert_non_null(strstr(run(f, "vmcs 0x800=0x10", true), "GUEST_ES_SELECTOR"));
+    /* values with a meaning are decoded on the next line */
+    assert_non_null(strstr(run(f, "vmcs guest_cr0=0x80000031", true), "\n    [PE ET NE PG]\n"));
+    assert_non_null(strstr(run(f, "vmcs vm_entry_intr_info_field=0x80000b0e", true),
+                           "\n    [valid vector=14 type=hardware-exception error-code]\n"));
+    assert_non_null(strstr(run(f, "vmcs guest_cs_ar_bytes=0xa09b", true), "\n    [type=11 S DPL=0 P L G]\n"));
+    assert_non_null(strstr(run(f, "vmcs guest_ldtr_ar_bytes=0x10000", true), "\n    [unusable]\n"));
+    assert_non_null(strstr(run(f, "vmcs cpu_based_vm_exec_control=0x80", true), "\n    [HLT exiting]\n"));
+    assert_non_null(strstr(run(f, "vmcs vm_exit_reason=0x80000021", true), "\n    [INVALID_GUEST_STATE(33) VM-entry failure]\n"));
+    assert_non_null(strstr(run(f, "vmcs vm_exit_reason=30", true), "\n    [IO_INSTRUCTION(30)]\n"));
+    assert_non_null(strstr(run(f, "vmcs exit_qualification=0x3f80008", true),
+                           "\n    [IO_INSTRUCTION: size_minus_1=0 in=1 string=0 rep=0 immediate_port=0 port=1016]\n"));
+    assert_non_null(strstr(run(f, "vmcs guest_interruptibility_info=9", true), "\n    [blocking-by-STI blocking-by-NMI]\n"));
+    assert_non_null(strstr(run(f, "vmcs vm_instruction_error=4", true), "\n    [VMLAUNCH with non-clear VMCS]\n"));
+    assert_int_equal(strchr(run(f, "vmcs guest_rip", true), '\n')[1], 0); /* a plain number: one line */
     assert_int_equal(vmcs_get(c, VMCS_GUEST_ES_SELECTOR), 0x10);
     /* the error lines */
     assert_non_null(strstr(run(f, "vmcs NO_SUCH_FIELD", false), "error: vmcs: unknown VMCS field 'NO_SUCH_FIELD'"));
@@ -252,6 +266,10 @@ static void test_vmx_vmcs_and_trace(void **state)
     int lines = 0, last = -1;
     for (const char *p = strchr(all, '\n') + 1; *p; p = strchr(p, '\n') + 1) {
         char ident[64];
+        if (p[0] == ' ') { /* the decoding of the field above */
+            assert_true(strncmp(p, "    [", 5) == 0);
+            continue;
+        }
         unsigned enc;
         assert_int_equal(sscanf(p, "%63s 0x%x", ident, &enc), 2);
         int fld = vmcs_field_by_ident(ident);
