@@ -1,9 +1,8 @@
 /* cmd_vmx.c - the VMX rows of monitor/commands.def about the VMCS and the
- * trace (vmcs, trace, ept). `vmcs` shows and edits the current VMCS through
- * the vmx/ cache (vmx/vmx.h), `vmcs diff` is monitor/cmd_vmtrans.c's, `trace`
- * turns the JSON Lines writer (vmx/trace.h) on and off. `ept` shows state
- * vmx/ does not provide yet (EPT walks) and says so plainly instead of
- * inventing it. On a CPU model without VMX every row answers MON_NO_VMX. */
+ * trace (vmcs, trace). `vmcs` shows and edits the current VMCS through the
+ * vmx/ cache (vmx/vmx.h), `vmcs diff` is monitor/cmd_vmtrans.c's, `trace`
+ * turns the JSON Lines writer (vmx/trace.h) on and off. On a CPU model without
+ * VMX every row answers MON_NO_VMX. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +11,6 @@
 #include "emu/msr.h" /* before vmx/: caps.h names MSR_IA32_VMX_BASIC as a macro */
 #include "vmx/trace.h"
 #include "vmx/vmx.h"
-
-#define NOT_YET "not available yet (vmx/ does not keep this state)"
 
 bool cmd_vmcs(mon_t *mon, const mon_args_t *a);
 bool cmd_trace(mon_t *mon, const mon_args_t *a);
@@ -144,12 +141,4 @@ bool cmd_trace(mon_t *mon, const mon_args_t *a)
         return true;
     }
     return mon_err(mon, "usage: trace on FILE | off");
-}
-
-bool cmd_vmx(mon_t *mon, const mon_args_t *a)
-{
-    const struct vmx_model *vm = vmx_model_of(mon_cpu(mon));
-    if (!vm)
-        return mon_err(mon, "%s: %s", a->argv[0], MON_NO_VMX);
-    return mon_err(mon, "%s: %s", a->argv[0], NOT_YET);
 }

@@ -116,4 +116,17 @@ else
     fi
 fi
 
+# EPT: `ept GPA` over vmx_ept.elf at its first VM entry (ept_session.cmd/.expect)
+EG=$G/vmx_ept.elf
+timeout "$TIMEOUT" "$EMU" --cpu skylake-server-vmx --serial none --monitor-script "$MON/ept_session.cmd" "$EG" \
+    >"$LOG/monitor-ept.out" 2>"$LOG/monitor-ept.err"
+st=$?
+if ! missing=$(in_order "$LOG/monitor-ept.out" "$MON/ept_session.expect"); then
+    bad "monitor ept" "transcript lacks '$missing' (status $st)" "$LOG/monitor-ept.out"
+elif [ "$st" -ne 1 ] || [ -s "$LOG/monitor-ept.err" ]; then
+    bad "monitor ept" "exit status $st (expected the guest's 1), or stderr output" "$LOG/monitor-ept.err"
+else
+    ok "monitor ept (EPT walk of 4K, 2M, 1G and not-present translations from the current VMCS)"
+fi
+
 . "$MON/gdb.sh"

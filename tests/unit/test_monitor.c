@@ -179,7 +179,7 @@ static void test_vmx_rows_say_not_available(void **state)
 {
     fixture_t *f = *state;
     static const char *const cmds[] = { "vmcs", "vmcs diff", "vmcs GUEST_RIP=1", "explain", "exits 3", "until entry", "xg 0",
-                                        "until exit CPUID", "ept walk 0", "trace on x", "break exit CPUID",
+                                        "until exit CPUID", "ept 0", "trace on x", "break exit CPUID",
                                         "break entry", "break failed-entry" };
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
         assert_non_null(strstr(run(f, cmds[k], false), MON_NO_VMX));
@@ -187,8 +187,8 @@ static void test_vmx_rows_say_not_available(void **state)
 
 /* On skylake-server-vmx: the prompt names root operation, `vmcs` lists and
  * edits the current VMCS, `trace` writes the JSON Lines file, the transition
- * rows answer before any transition, VM breakpoints are listed, and the rows
- * vmx/ cannot serve yet say so. */
+ * rows answer before any transition, VM breakpoints are listed, and `ept`
+ * refuses an EPTP VM entry would refuse. */
 static int vmx_setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
@@ -350,8 +350,16 @@ static void test_vmx_vmcs_and_trace(void **state)
     assert_non_null(strstr(run(f, "xg 0x7000", false), "error: guest-physical 0x7000: EPT misconfiguration at level 1"));
     vmcs_set(c, VMCS_SECONDARY_VM_EXEC_CONTROL, 0);
 
-    /* rows that need vmx/ state that does not exist yet */
-    assert_non_null(strstr(run(f, "ept walk 0", false), "not available yet"));
+    /* ept: every level of the walk through the current VMCS's EPTP, which must be one VM entry accepts */
+    const char *walk = run(f, "ept 0x5123", true);
+    assert_non_null(strstr(walk, "\"enable EPT\" is 0 in the current VMCS"));
+    assert_non_null(strstr(walk, "  PTE   [  5] @0x000000043028 = 0000000000009037 [RWX WB]\n"));
+    assert_non_null(strstr(walk, "-> host-physical 0x9123, 4 KiB page, RWX, memory type WB\n"));
+    assert_non_null(strstr(run(f, "ept 0x6000", true), "EPT violation: PTE not present\n"));
+    assert_non_null(strstr(run(f, "ept 0x7000", true), "EPT misconfiguration: PTE: reserved EPT memory type"));
+    vmcs_set(c, VMCS_EPT_POINTER, 0);
+    assert_non_null(strstr(run(f, "ept 0", false), "is not valid (EPTP_WALK_LENGTH"));
+    assert_non_null(strstr(run(f, "ept walk 0", false), "usage: ept GPA"));
 }
 
 /* Nothing typed can crash the monitor: random lines from command words,
