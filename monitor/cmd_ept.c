@@ -12,13 +12,6 @@
 #include "vmx/ept.h"
 #include "vmx/vmx.h"
 
-static uint64_t ram_read(void *opaque, uint64_t pa)
-{
-    uint64_t v = 0;
-    gm_read_phys(opaque, pa, &v, 8);
-    return v;
-}
-
 static const char *const type_names[8] = { "UC", "WC", "2?", "3?", "WT", "WP", "WB", "7?" };
 
 static const char *const level_names[] = { "", "PTE", "PDE", "PDPTE", "PML4E", "PML5E" };
@@ -55,7 +48,7 @@ bool cmd_ept(mon_t *mon, const mon_args_t *a)
     struct ept_caps caps;
     vmx_ept_caps(c, &caps);
     struct ept_walk w;
-    ept_walk(&caps, eptp, gpa, ram_read, c->m, &w);
+    ept_walk(&caps, eptp, gpa, gm_ept_read, c->m, &w);
     fprintf(mon->out, "guest-physical %#llx, EPTP=%#llx (%d-level, %s, A/D %s)%s\n", (unsigned long long)gpa,
             (unsigned long long)eptp, w.levels, type_names[eptp & 7], eptp & EPTP_AD ? "on" : "off",
             on ? "" : ", \"enable EPT\" is 0 in the current VMCS");

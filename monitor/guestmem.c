@@ -68,9 +68,7 @@ size_t gm_read_lin(cpu_t *c, uint64_t la, void *buf, size_t n)
     return read_paged(c, lin_xlate, la, buf, n);
 }
 
-/* An EPT entry for the walk; all ones (not present, reserved bits) outside RAM,
- * so a walk never reads a device register. */
-static uint64_t ept_ram_read(void *opaque, uint64_t pa)
+uint64_t gm_ept_read(void *opaque, uint64_t pa)
 {
     uint64_t v = 0;
     return gm_read_phys(opaque, pa, &v, 8) == 8 ? v : 0;
@@ -88,7 +86,7 @@ bool gm_translate_gpa(cpu_t *c, uint64_t gpa, uint64_t *pa, struct ept_walk *w)
     }
     struct ept_caps caps;
     vmx_ept_caps(c, &caps);
-    ept_walk(&caps, vmcs_get(c, VMCS_EPT_POINTER), gpa, ept_ram_read, c->m, w);
+    ept_walk(&caps, vmcs_get(c, VMCS_EPT_POINTER), gpa, gm_ept_read, c->m, w);
     *pa = w->hpa;
     return w->outcome == EPT_OK;
 }

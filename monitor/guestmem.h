@@ -21,6 +21,9 @@ bool gm_translate(cpu_t *c, uint64_t la, int acc, uint64_t *pa, uint32_t *err);
 size_t gm_read_phys(machine_t *m, uint64_t pa, void *buf, size_t n);
 size_t gm_read_lin(cpu_t *c, uint64_t la, void *buf, size_t n);
 
+/* An EPT entry for vmx/ept.h's walk (opaque: the machine_t): 0 (not present)
+ * outside RAM, so a walk never reads a device register. */
+uint64_t gm_ept_read(void *opaque, uint64_t pa);
 /* Guest-physical to physical for the current VMCS of vCPU c: through EPT
  * when that VMCS enables it (vmx/ept.h's pure walk, entries read from RAM
  * only), else the same address. False with the walk that failed in *w. */
