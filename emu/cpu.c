@@ -59,6 +59,8 @@ void cpu_reset(cpu_t *c)
     c->halted = c->shutdown = false;
     c->intr_shadow = 0;
     c->nmi_pending = c->nmi_blocked = false;
+    c->db_pending = 0;
+    c->virt_deadline = UINT64_MAX;
     c->exc_depth = 0;
     c->rdrand_state = 0x853c49e6748fea9bull ^ (uint64_t)c->index;
     memset(c->tlb_sup, 0xff, sizeof c->tlb_sup);

@@ -136,6 +136,11 @@ enum {
     STOP_VMX      = 1u << 8, /* VMX wants the instruction boundary (virt_ops.boundary) */
 };
 
+/* DR6 and DR7 bits the emulator raises or tests. */
+#define DR6_BD (1u << 13) /* debug-register access detected (general detect) */
+#define DR6_BS (1u << 14) /* single step */
+#define DR7_GD (1ull << 13)
+
 /* Decoder mode bits folded into the decoded-block cache key (with CR0.PE etc.). */
 enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT16, MODE_PROT32, MODE_COMPAT16, MODE_COMPAT32, MODE_LONG64 };
 
@@ -223,6 +228,12 @@ typedef struct cpu {
     uint64_t cr0, cr2, cr3, cr4, cr8, efer, xcr0;
     uint64_t pdpte[4];       /* PAE paging: the PDPTE registers, loaded by MOV CR0/CR3/CR4 (emu/paging.c) */
     uint64_t dr[8];          /* DR0-3, DR6 at [6], DR7 at [7] (4 and 5 alias them) */
+    /* The DR6-form bits (B3-B0, BD, BS) of a debug exception on its way: DR6
+     * receives them when the #DB is delivered, not when a VM exit replaces the
+     * delivery (its exit qualification reports them instead, SDM Vol. 3C "Exit
+     * Qualification for Debug Exceptions"); in VMX non-root operation a
+     * single-step trap waits here for the instruction boundary (vmx/boundary.c). */
+    uint32_t db_pending;
 
     /* MSRs without a home elsewhere */
     uint64_t msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs_base;
@@ -248,6 +259,11 @@ typedef struct cpu {
     bool init_pending;       /* an INIT arrived while blocked (VMX root operation); VMXOFF delivers it */
     bool nonroot;            /* VMX non-root operation: decoded blocks and events go through virt_ops */
     bool ept;                /* non-root with "enable EPT": guest-physical accesses go through virt_ops.gpa */
+    bool nmi_iret_keep;      /* IRET leaves NMI blocking alone (VMX non-root with "NMI exiting") */
+    /* The cycle at which virt_ops.boundary must look at the next instruction
+     * boundary (VMX-preemption timer, monitor trap flag); UINT64_MAX: none.
+     * The run loop folds it into its deadline and stops there exactly. */
+    uint64_t virt_deadline;
     struct vmx_cpu *vmx;     /* vmx/'s per-vCPU state, NULL until VMX is first used */
     uint8_t exc_depth;       /* nesting of exception delivery, for #DF and triple fault */
     uint8_t exc_first;       /* vector of the exception being delivered (class for #DF rules) */

@@ -86,6 +86,7 @@ dblock_t *dcache_fill(struct dcache *dc, machine_t *m, uint64_t pa, uint32_t key
     b->gen = dc->page_gen[pa >> 12];
     b->insns = &dc->pool[dc->pool_used];
     b->n = 0;
+    b->lat = 0;
     b->serial = ++dc->serial;
     b->succ = NULL;
 
@@ -112,6 +113,9 @@ dblock_t *dcache_fill(struct dcache *dc, machine_t *m, uint64_t pa, uint32_t key
             if (f)
                 d->fn = f;
         }
+        if (b->n && b->lat + d->lat > DBLOCK_LAT_MAX)
+            break;
+        b->lat += d->lat;
         b->n++;
         off += (unsigned)len;
         /* Control transfers and state changes the next fetch depends on end

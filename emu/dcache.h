@@ -10,7 +10,7 @@
 #include "emu/exec.h"
 #include "emu/machine.h"
 
-#define DBLOCK_MAX 32 /* instructions per block at most */
+#define DBLOCK_MAX 32 /* instructions per block at most; DBLOCK_LAT_MAX (emu/exec.h) cycles */
 
 typedef struct dblock {
     uint64_t pa;     /* physical address of the first instruction */
@@ -18,6 +18,7 @@ typedef struct dblock {
     uint32_t gen;    /* the page's code generation when the block was decoded */
     dinsn_t *insns;  /* NULL: slot empty */
     uint32_t n;      /* instructions in the block */
+    uint32_t lat;    /* their summed latency: a block that could cross the deadline runs singly */
     uint32_t serial; /* distinguishes successive occupants of the slot */
     /* Chaining: the block that ran after this one on vCPU succ_cpu, valid for
      * that vCPU while RIP matches, its fetch epoch is unchanged and the

@@ -354,6 +354,16 @@ void cpu_deliver(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t 
         c->exc_depth = 0;
         return;
     }
+    if (type == EV_HWEXC && vec == EXC_DB) {
+        /* DR6 receives the conditions now (general detect also clears B3-B0), and
+         * GD is cleared so the handler can use the debug registers (SDM Vol. 3B
+         * "Debug Status Register (DR6)", "Debug Control Register (DR7)"). */
+        if (c->db_pending & DR6_BD)
+            c->dr[6] &= ~0xfull;
+        c->dr[6] |= c->db_pending;
+        c->dr[7] &= ~DR7_GD;
+        c->db_pending = 0;
+    }
     if (pf_detected)
         c->cr2 = c->pf_addr;
     c->exc_depth = 1;

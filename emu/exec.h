@@ -74,6 +74,20 @@ extern const uint8_t lat_cycles[LAT_COUNT];
 void op_ud(cpu_t *c, const dinsn_t *d); /* #UD, for ids with no handler */
 
 /* ---- registers ---- */
+/* A decoded block charges at most this many cycles of latency (emu/dcache.c):
+ * the run loop checks blocks against its deadline only this close to it. */
+#define DBLOCK_LAT_MAX 256
+
+/* Charge n cycles beyond the instruction's latency (string iterations). Near
+ * the deadline this ends the block, so the run loop checks the rest of it
+ * against the deadline (emu/run.c). */
+static inline void cpu_charge(cpu_t *c, uint64_t n)
+{
+    c->cycles += n;
+    if (__builtin_expect(c->cycles + DBLOCK_LAT_MAX > c->deadline, 0))
+        c->stop |= STOP_BRANCH;
+}
+
 static inline uint64_t size_mask(int size)
 {
     return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;

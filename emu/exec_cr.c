@@ -17,8 +17,6 @@
 
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG)
 #define CR4_TLB_BITS (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_LA57)
-#define DR6_BD (1ull << 13)
-#define DR7_GD (1ull << 13)
 
 static _Noreturn void gp0(cpu_t *c)
 {
@@ -190,9 +188,8 @@ static int dr_index(cpu_t *c, int n)
     }
     need_cpl0(c);
     if (c->dr[7] & DR7_GD) {
-        /* general detect: DR6.BD reports it; GD is cleared so the handler can use the registers */
-        c->dr[6] = (c->dr[6] & ~0xfull) | DR6_BD;
-        c->dr[7] &= ~DR7_GD;
+        /* general detect: DR6.BD reports it when the #DB is delivered (emu/except.c) */
+        c->db_pending = DR6_BD;
         cpu_fault(c, EXC_DB);
     }
     return n;

@@ -584,8 +584,11 @@ static void iret_prot(cpu_t *c, int os)
 
 void op_iret(cpu_t *c, const dinsn_t *d)
 {
-    /* IRET ends NMI blocking even when it faults (SDM Vol. 3A 6.7.1 "Handling Multiple NMIs"). */
-    c->nmi_blocked = false;
+    /* IRET ends NMI blocking even when it faults (SDM Vol. 3A 6.7.1 "Handling Multiple NMIs");
+     * not in VMX non-root operation with "NMI exiting" (SDM Vol. 3C "Changes to Instruction
+     * Behavior in VMX Non-Root Operation"). */
+    if (!c->nmi_iret_keep)
+        c->nmi_blocked = false;
     c->stop |= STOP_IRQ; /* IF may have been set */
     if (c->mode == MODE_REAL)
         iret_real(c, d->i.osize);

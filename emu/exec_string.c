@@ -323,7 +323,7 @@ static ALWAYS_INLINE void str_exec(cpu_t *c, const dinsn_t *d, int size, enum st
             if (k) {
                 areg_set(c, R_RCX, s.amask, cnt -= k);
                 done += k;
-                c->cycles += k * lat;
+                cpu_charge(c, k * lat);
                 if (cnt == 0 || ended)
                     return;
             }
@@ -335,7 +335,7 @@ static ALWAYS_INLINE void str_exec(cpu_t *c, const dinsn_t *d, int size, enum st
             c->insn_count--; /* it retires only when its last element is done */
             return;
         }
-        c->cycles += lat; /* the next element */
+        cpu_charge(c, lat); /* the next element */
     }
 }
 

@@ -87,8 +87,9 @@ static void run_uncached(cpu_t *c, uint64_t la, uint64_t pa, unsigned limit_room
     c->insn_count++;
 }
 
-/* Run one block (or only its first instruction when single-stepping). */
-static inline __attribute__((always_inline)) void run_block(cpu_t *c, bool single)
+/* Run one block (or only its first instruction when single-stepping). near:
+ * the deadline is within DBLOCK_LAT_MAX cycles, so the block may cross it. */
+static inline __attribute__((always_inline)) void run_block(cpu_t *c, bool single, bool near)
 {
     machine_t *m = c->m;
     dblock_t *b, *prev = c->last_blk;
@@ -138,6 +139,11 @@ static inline __attribute__((always_inline)) void run_block(cpu_t *c, bool singl
     c->blk = b;
     c->blk_rip = c->rip;
     const dinsn_t *d = b->insns, *end = single ? d + 1 : d + b->n;
+    /* Near the deadline, a block that could run past it goes one instruction
+     * at a time, so the run loop stops at the first instruction boundary at or
+     * after the deadline. */
+    if (near && c->cycles + b->lat > c->deadline)
+        end = d + 1;
     do {
         exec_one(c, d);
     } while (++d < end && !c->stop);
@@ -145,6 +151,11 @@ static inline __attribute__((always_inline)) void run_block(cpu_t *c, bool singl
     c->stop &= ~STOP_BRANCH;
     c->blk = NULL;
     c->last_blk = b;
+}
+
+static __attribute__((noinline)) void run_block_near(cpu_t *c)
+{
+    run_block(c, false, true);
 }
 
 /* A handler faulted in block c->blk: the instructions before the faulting one
@@ -165,10 +176,16 @@ void cpu_abort_insn(cpu_t *c)
 }
 
 /* Single-step trap after an instruction executed with RFLAGS.TF = 1 (SDM Vol. 3A
- * "Single-Step Exception Condition"): DR6.BS, then #DB as a trap. */
+ * "Single-Step Exception Condition"): DR6.BS, then #DB as a trap. In VMX
+ * non-root operation it is a pending debug exception that the boundary
+ * delivers in its priority (a monitor-trap-flag exit comes first). */
 static void single_step_trap(cpu_t *c)
 {
-    c->dr[6] |= 1u << 14;
+    c->db_pending |= DR6_BS;
+    if (c->nonroot) {
+        c->stop |= STOP_VMX;
+        return;
+    }
     cpu_deliver(c, EV_HWEXC, EXC_DB, 0, 0);
 }
 
@@ -177,6 +194,8 @@ static void cpu_run(cpu_t *c, uint64_t until)
 {
     machine_t *m = c->m;
     c->deadline = until < m->next_event ? until : m->next_event;
+    if (c->virt_deadline < c->deadline)
+        c->deadline = c->virt_deadline;
     c->dormant = false;
     switch (setjmp(c->fault_jmp)) {
     case 0:
@@ -210,6 +229,17 @@ static void cpu_run(cpu_t *c, uint64_t until)
             if (c->stop & STOP_MODE)
                 c->fetch_epoch++; /* whatever changed, chained blocks must be looked up again */
             c->stop &= ~(STOP_SMC | STOP_MODE | STOP_YIELD | STOP_IRQ);
+            /* VMX first: its boundary events (monitor trap flag, pending debug
+             * exceptions, preemption timer, NMI window) outrank NMIs and
+             * interrupts; it leaves STOP_VMX set while it needs to see the
+             * next boundary too (vmx/boundary.c). */
+            if (c->cycles >= c->virt_deadline)
+                c->stop |= STOP_VMX;
+            if (c->stop & STOP_VMX) {
+                c->stop &= ~STOP_VMX;
+                if (m->virt && m->virt->boundary(c))
+                    continue; /* a VM exit or a delivered event: look again */
+            }
             if (c->stop & STOP_MONITOR) {
                 /* Without a hook this is Ctrl-C: stop here. With one, ask it
                  * before each instruction and run one at a time. */
@@ -221,7 +251,7 @@ static void cpu_run(cpu_t *c, uint64_t until)
                 }
                 if (!c->halted && !c->wait_for_sipi && !(c->rflags & F_TF) && !c->intr_shadow &&
                     !c->intr_line && !c->nmi_pending && c->cycles < c->deadline) {
-                    run_block(c, true);
+                    run_block(c, true, false);
                     continue;
                 }
             }
@@ -236,12 +266,6 @@ static void cpu_run(cpu_t *c, uint64_t until)
                 c->nmi_pending = false;
                 cpu_deliver(c, EV_NMI, EXC_NMI, 0, 0);
                 c->cycles += lat_cycles[LAT_SYS];
-                continue;
-            }
-            if (c->stop & STOP_VMX) {
-                c->stop &= ~STOP_VMX;
-                if (m->virt)
-                    m->virt->boundary(c);
                 continue;
             }
             /* In VMX non-root operation VMX sees a pending interrupt first
@@ -264,18 +288,34 @@ static void cpu_run(cpu_t *c, uint64_t until)
                  * Otherwise it sleeps to the deadline. */
                 /* In VMX non-root operation an interrupt may end the HLT with
                  * a VM exit whatever RFLAGS.IF says (external-interrupt exiting). */
-                if ((!(c->rflags & F_IF) && !c->nonroot) || (m->next_event == UINT64_MAX && !c->intr_line)) {
+                /* The VMX-preemption timer counts in HLT and ends it exactly
+                 * at its deadline (virt_deadline). */
+                if ((!(c->rflags & F_IF) && !c->nonroot) ||
+                    (m->next_event == UINT64_MAX && !c->intr_line && c->virt_deadline == UINT64_MAX)) {
                     c->dormant = true;
                     return;
                 }
                 if (c->cycles < c->deadline)
                     c->cycles = c->deadline;
+                if (c->cycles >= c->virt_deadline)
+                    continue;
                 return;
             }
             c->stop &= ~STOP_HALT;
         }
-        if (c->cycles >= c->deadline)
-            return;
+        /* Deadlines are exact to the instruction (docs/deviations.md): no block
+         * is longer than DBLOCK_LAT_MAX cycles, so only within that distance of
+         * the deadline must a block be checked against it (run_block_near). */
+        bool near = false;
+        if (unlikely(c->cycles + DBLOCK_LAT_MAX > c->deadline)) {
+            if (c->cycles >= c->deadline) {
+                if (c->cycles < c->virt_deadline)
+                    return;
+                c->stop |= STOP_VMX; /* VMX's deadline: the boundary acts on it */
+                continue;
+            }
+            near = true;
+        }
         if (unlikely((c->rflags & (F_TF | F_RF)) | c->intr_shadow)) {
             /* One instruction at a time: the STI/MOV SS shadow covers exactly
              * one instruction, TF traps after each, and RF (set only by IRET
@@ -285,7 +325,7 @@ static void cpu_run(cpu_t *c, uint64_t until)
              * so it is cleared before the instruction: an IRET sets it anew. */
             c->rflags &= ~(uint64_t)F_RF;
             bool tf = (c->rflags & F_TF) != 0;
-            run_block(c, true);
+            run_block(c, true, false);
             c->intr_shadow = 0;
             if (c->nonroot) /* VMX: an interrupt window closed by the shadow may open now */
                 c->stop |= STOP_VMX;
@@ -293,7 +333,10 @@ static void cpu_run(cpu_t *c, uint64_t until)
                 single_step_trap(c);
             continue;
         }
-        run_block(c, false);
+        if (unlikely(near))
+            run_block_near(c);
+        else
+            run_block(c, false, false);
     }
 }
 

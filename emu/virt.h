@@ -8,8 +8,12 @@
  *   the plain handler). Root mode and ordinary runs pay nothing.
  * - Events: cpu_deliver() offers every event to event() first while the vCPU
  *   is in non-root operation; true means it caused a VM exit instead.
- * - Boundaries: with STOP_VMX in the stop word, the run loop calls boundary()
- *   between instructions (interrupt/NMI windows, the preemption timer, MTF).
+ * - Boundaries: with STOP_VMX in the stop word, or once the cycle counter
+ *   reaches cpu_t.virt_deadline, the run loop calls boundary() between
+ *   instructions, before it looks at NMIs and interrupts (monitor trap flag,
+ *   pending debug exceptions, preemption timer, NMI/interrupt windows). It
+ *   returns true when it caused a VM exit or delivered an event; false leaves
+ *   virt_deadline beyond the current cycle.
  * - MSRs: the VMX capability MSRs are read through rdmsr().
  * - INIT: blocked in VMX root operation (emu/ latches it in cpu_t.init_pending
  *   until VMXOFF), a VM exit in non-root operation (init_signal()).
@@ -62,7 +66,7 @@ struct gpa_result {
 typedef struct virt_ops {
     insn_fn (*nonroot_handler)(const x86_insn *i);
     bool (*event)(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t err);
-    void (*boundary)(cpu_t *c);
+    bool (*boundary)(cpu_t *c);
     /* RDMSR of an MSR that belongs to VMX (the capability MSRs 0x480-0x491):
      * true with *val set, or false if the MSR does not exist (#GP). */
     bool (*rdmsr)(cpu_t *c, uint32_t msr, uint64_t *val);

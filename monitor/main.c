@@ -148,6 +148,8 @@ int main(int argc, char **argv)
     const struct cpu_model *model = o.cpu ? cpu_model_find(o.cpu) : cpu_model_default();
     if (!model)
         die(ES_BAD_INPUT, "unknown CPU model '%s' (--cpu help lists them)", o.cpu);
+    if (o.preemption_rate >= 0 && !(model = vmx_model_with_timer_rate(model, (unsigned)o.preemption_rate)))
+        die(ES_BAD_INPUT, "--preemption-timer-rate needs a CPU model with VMX (e.g. --cpu skylake-server-vmx)");
 
     FILE *script = NULL;
     if (o.monitor_script && !(script = fopen(o.monitor_script, "r")))

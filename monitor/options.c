@@ -28,6 +28,8 @@
     O(MAXCYC, "--", "max-cycles", "N", "stop after N guest cycles (0: no limit)")                              \
     O(FEATCTL, "--", "feature-control", "unlocked|locked|locked-novmx",                                        \
       "IA32_FEATURE_CONTROL at start: as after reset (default), locked with VMX enabled, locked without")      \
+    O(TIMERRATE, "--", "preemption-timer-rate", "X",                                                       \
+      "VMX-preemption timer rate: IA32_VMX_MISC[4:0] = X (0-31), it counts every 2^X TSC ticks")            \
     O(TRACE, "--", "trace", "FILE", "write every VM entry, VM exit and VMfail to FILE, one JSON object a line") \
     O(MONITOR, "--", "monitor", NULL, "start stopped in the monitor (REPL; docs/monitor.md)")                   \
     O(MONSCRIPT, "--", "monitor-script", "FILE", "run monitor commands from FILE instead of the terminal")       \
@@ -256,6 +258,17 @@ static int opt_value(options_t *o, enum opt_id id, const char *v, char *err, siz
     case OPT_GDBWAIT: o->gdb_wait = true; return 0;
     case OPT_FEATCTL: return opt_feature_control(o, v, err, errlen);
     case OPT_TRACE: o->trace = v; return 0;
+    case OPT_TIMERRATE: {
+        char *end;
+        errno = 0;
+        long x = strtol(v, &end, 10);
+        if (errno || !isdigit((unsigned char)*v) || *end || x > 31) {
+            snprintf(err, errlen, "bad --preemption-timer-rate '%s' (0 to 31)", v);
+            return -1;
+        }
+        o->preemption_rate = (int)x;
+        return 0;
+    }
     case OPT_STATS: o->stats = true; return 0;
     case OPT_VERSION: o->version = true; return 0;
     case OPT_HELP: o->help = true; return 0;
@@ -270,6 +283,7 @@ int options_parse(int argc, char **argv, options_t *o, char *err, size_t errlen)
     o->ram = OPT_DEFAULT_RAM;
     o->serial = SERIAL_STDIO;
     o->smp = 1;
+    o->preemption_rate = -1;
     rtc_parse_time(RTC_DEFAULT_BASE, &o->rtc_base);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

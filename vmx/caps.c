@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "emu/cpumodel.h"
 #include "vmx/vmx_tables.h"
 
 static const uint32_t impl_bits[] = {
@@ -200,4 +201,17 @@ bool vmx_cap_msr(const struct vmx_model *vm, uint64_t cr4_supported, uint32_t ms
         return true;
     }
     return false;
+}
+
+const struct cpu_model *vmx_model_with_timer_rate(const struct cpu_model *m, unsigned rate)
+{
+    static struct cpu_model model;
+    static struct vmx_model vm;
+    if (!m->vmx)
+        return NULL;
+    vm = *m->vmx;
+    vm.preemption_rate = (uint8_t)(rate & 0x1f);
+    model = *m;
+    model.vmx = &vm;
+    return &model;
 }

@@ -50,5 +50,10 @@ uint64_t vmx_vmcs_enum(const struct vmx_model *vm);
  * on this model (RDMSR then raises #GP). */
 bool vmx_cap_msr(const struct vmx_model *vm, uint64_t cr4_supported, uint32_t msr, uint64_t *val);
 
+/* The CPU model m with IA32_VMX_MISC[4:0] (the VMX-preemption timer rate) set
+ * to rate, for --preemption-timer-rate: a copy that lives as long as the
+ * program. NULL when m has no VMX capabilities. */
+const struct cpu_model *vmx_model_with_timer_rate(const struct cpu_model *m, unsigned rate);
+
 
 #endif

@@ -87,7 +87,7 @@ static void load_guest(cpu_t *c, const uint64_t pdpte[4])
 static void inject(cpu_t *c)
 {
     uint64_t ii = G(VM_ENTRY_INTR_INFO_FIELD);
-    if (!(ii >> 31))
+    if (!(ii >> 31) || ((ii >> 8) & 7) == 7) /* type 7: a pending MTF VM exit (vmx/boundary.c) */
         return;
     struct vmx_cpu *v = vmx_state(c);
     unsigned type = (ii >> 8) & 7, vec = ii & 0xff;
@@ -164,8 +164,7 @@ static void vm_entry(cpu_t *c, bool launch)
     inject(c);
     if (c->nonroot)
         vmx_apicv_entry_tpr(c);
-    if (c->nonroot && (G(CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, INTR_WINDOW_EXITING)))
-        c->stop |= STOP_VMX; /* the window may be open at once (vmx_boundary) */
+    vmx_boundary_entry(c); /* timer, MTF, pending debug exceptions, virtual NMIs; the first boundary */
     cpu_abort_insn(c);
 }
 

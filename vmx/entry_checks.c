@@ -192,8 +192,14 @@ int vmx_check_controls(struct entry_ctx *x)
         if (k != CHK_PASS)
             return k;
     }
+    CC(VIRTUAL_NMIS_NMI_EXITING,
+       CTL(PIN, PIN_BASED_VM_EXEC_CONTROL, VIRTUAL_NMIS) && !CTL(PIN, PIN_BASED_VM_EXEC_CONTROL, NMI_EXITING));
+    CC(NMI_WINDOW_VIRTUAL_NMIS, CTL(PROC, CPU_BASED_VM_EXEC_CONTROL, NMI_WINDOW_EXITING) &&
+                                    !CTL(PIN, PIN_BASED_VM_EXEC_CONTROL, VIRTUAL_NMIS));
 
     CC(EXIT_CTLS_RESERVED, ctl_bad(x, VMX_EXIT, F(VM_EXIT_CONTROLS)));
+    CC(SAVE_TIMER_WITHOUT_TIMER, CTL(EXIT, VM_EXIT_CONTROLS, SAVE_PREEMPTION_TIMER) &&
+                                     !CTL(PIN, PIN_BASED_VM_EXEC_CONTROL, PREEMPTION_TIMER));
     CC(EXIT_MSR_STORE_ADDR, msr_list_bad(x, F(VM_EXIT_MSR_STORE_ADDR), F(VM_EXIT_MSR_STORE_COUNT)));
     CC(EXIT_MSR_LOAD_ADDR, msr_list_bad(x, F(VM_EXIT_MSR_LOAD_ADDR), F(VM_EXIT_MSR_LOAD_COUNT)));
 
@@ -449,6 +455,7 @@ int vmx_check_guest(struct entry_ctx *x)
     CC(GUEST_INTR_STI_IF, (istate & 1) && !(rfl & F_IF));
     CC(GUEST_INTR_EXTINT_INJECT, itype == EV_EXTINT && (istate & 3));
     CC(GUEST_INTR_NMI_INJECT, itype == EV_NMI && (istate & 2));
+    CC(GUEST_INTR_VNMI_INJECT, CTL(PIN, PIN_BASED_VM_EXEC_CONTROL, VIRTUAL_NMIS) && itype == EV_NMI && (istate & 8));
     uint64_t pend = F(GUEST_PENDING_DBG_EXCEPTIONS);
     CC(GUEST_PENDING_DBG_RESERVED, pend & ~PENDING_DBG_VALID);
     if ((istate & 3) || act == 1) {

@@ -79,7 +79,6 @@ static void save_guest(cpu_t *c)
     S(GUEST_ACTIVITY_STATE, c->wait_for_sipi ? 3 : c->halted ? 1 : 0);
     S(GUEST_INTERRUPTIBILITY_INFO, (c->intr_shadow == 1 ? 1u : 0) | (c->intr_shadow == 2 ? 2u : 0) |
                                        (c->nmi_blocked ? 8u : 0));
-    S(GUEST_PENDING_DBG_EXCEPTIONS, 0); /* debug exceptions are delivered at once, never left pending */
     /* 28.3.4 "Saving Non-Register State": the PDPTEs with EPT and PAE paging (undefined otherwise) */
     if ((c->cr0 & CR0_PG) && (c->cr4 & CR4_PAE) && !(c->efer & EFER_LMA))
         for (int k = 0; k < 4; k++)
@@ -223,6 +222,7 @@ void vmx_vmexit(cpu_t *c, uint32_t reason, uint64_t qual)
     S(VM_ENTRY_INTR_INFO_FIELD, G(VM_ENTRY_INTR_INFO_FIELD) & ~(1ull << 31));
     c->exc_depth = 0;
     save_guest(c);
+    vmx_boundary_exit(c, reason); /* preemption timer, pending debug exceptions, virtual-NMI blocking */
     vmx_observe_exit(c, reason, qual);
     if (!store_msrs(c)) {
         vmx_abort(c, ABORT_SAVE_MSR);

@@ -454,19 +454,30 @@ static void X_DESC(cpu_t *c, const dinsn_t *d)
 
 /* ---- interrupt window ---- */
 
-/* POPF and IRET can set RFLAGS.IF: with interrupt-window exiting or a recognized
- * virtual interrupt the window may be open after them, which vmx_boundary decides (STI opens it after the
- * next instruction; the run loop asks then, emu/run.c). */
+/* POPF (and IRET, below) can set RFLAGS.IF: with interrupt-window exiting or a
+ * recognized virtual interrupt the window may be open after them, which
+ * vmx_boundary decides (STI opens it after the next instruction; the run loop
+ * asks then, emu/run.c). */
 static void X_WINDOW(cpu_t *c, const dinsn_t *d)
 {
-    if (d->i.id == XI_IRET) { /* an EPT violation during it reports NMI unblocking (vmx/ept_access.c) */
-        struct vmx_cpu *v = vmx_state(c);
-        v->iret_nmi = c->nmi_blocked;
-        v->iret_cycle = c->cycles;
-        v->iret_rip = c->insn_rip;
-    }
     run_plain(c, d);
     if (PROC(INTR_WINDOW_EXITING) || vmx_apicv_pending(c))
+        c->stop |= STOP_VMX;
+}
+
+/* IRET also ends (virtual-)NMI blocking (vmx_iret_begin), which may open the
+ * NMI window; an EPT violation during it reports the unblocking
+ * (vmx/ept_access.c). */
+static void X_IRET(cpu_t *c, const dinsn_t *d)
+{
+    struct vmx_cpu *v = vmx_state(c);
+    vmx_iret_begin(c);
+    v->iret_nmi = v->iret_unblocked;
+    v->iret_cycle = c->cycles;
+    v->iret_rip = c->insn_rip;
+    run_plain(c, d);
+    v->iret_unblocked = false;
+    if (PROC(INTR_WINDOW_EXITING) || PROC(NMI_WINDOW_EXITING) || vmx_apicv_pending(c))
         c->stop |= STOP_VMX;
 }
 

@@ -1,8 +1,8 @@
 /* intercept_event.c - events in VMX non-root operation (SDM Vol. 3C 26.2
  * "Other Causes of VM Exits"): exceptions through the exception bitmap (with
  * the page-fault error-code mask and match), triple faults, INIT and SIPI, NMI exiting, external-interrupt
- * exiting with "acknowledge interrupt on exit", task switches, and interrupt-window exiting
- * at instruction boundaries. The event being delivered is remembered, so an
+ * exiting with "acknowledge interrupt on exit", task switches (the windows and
+ * the other instruction-boundary events are vmx/boundary.c's). The event being delivered is remembered, so an
  * exit caused by a fault during its delivery reports it as IDT-vectoring
  * information (28.2.4 "Information for VM Exits During Event Delivery"). */
 #include "emu/fault.h"
@@ -56,6 +56,9 @@ bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t er
     /* exc_depth != 0: the delivery recorded below faulted, and this is the nested event */
     if (!c->exc_depth)
         v->vectoring_info = 0;
+    /* an IRET that removed NMI blocking faulted: an exit reports it (bit 12, 28.2.2) */
+    uint32_t iret_bit = v->iret_unblocked && !c->exc_depth ? 1u << 12 : 0;
+    v->iret_unblocked = false;
     switch (type) {
     case EV_EXTINT:
         if (vec < 0) { /* offered before the controller is acknowledged */
@@ -85,9 +88,13 @@ bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t er
                 c->rip = c->insn_rip;
             }
             /* #PF: the qualification is the linear address; CR2 is left unchanged
-             * (emu/ writes it only when the #PF is delivered) */
-            return exit_event(c, EXIT_REASON_EXCEPTION_NMI, intr_info(type, vec, has_err), err,
-                              vec == EXC_PF ? c->pf_addr : 0);
+             * (emu/ writes it only when the #PF is delivered). #DB: the DR6-form
+             * bits, and DR6 is left unchanged (28.2.1 "Exit Qualification for
+             * Debug Exceptions"). */
+            uint64_t qual = vec == EXC_PF ? c->pf_addr : vec == EXC_DB ? c->db_pending : 0;
+            if (vec == EXC_DB)
+                c->db_pending = 0;
+            return exit_event(c, EXIT_REASON_EXCEPTION_NMI, intr_info(type, vec, has_err) | iret_bit, err, qual);
         }
         break;
     case EV_SWINT:
@@ -101,6 +108,10 @@ bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t er
     }
     v->vectoring_info = intr_info(type, vec, has_err);
     v->vectoring_err = err;
+    /* delivered through the guest IDT: an MTF VM exit follows (vmx/boundary.c),
+     * and the windows may have changed */
+    v->delivered = true;
+    c->stop |= STOP_VMX;
     return false;
 }
 
@@ -131,20 +142,4 @@ void vmx_task_switch(cpu_t *c, uint16_t sel, int why)
     vmx_exit_insn(c, len, 0);
     vmx_vmexit(c, EXIT_REASON_TASK_SWITCH, sel | (uint64_t)source[why] << 30);
     cpu_abort_insn(c);
-}
-
-/* At an instruction boundary with STOP_VMX: an open interrupt window (RFLAGS.IF
- * = 1, no blocking by STI or MOV SS) exits when interrupt-window exiting is 1. */
-void vmx_boundary(cpu_t *c)
-{
-    if (!c->nonroot)
-        return;
-    vmx_apicv_boundary(c); /* a recognized virtual interrupt: never with interrupt-window exiting */
-    if (!c->nonroot || !(G(CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, INTR_WINDOW_EXITING)))
-        return;
-    if ((c->rflags & F_IF) && !c->intr_shadow) {
-        vmx_exit_insn(c, 0, 0);
-        vmcs_set(c, VMCS_VM_EXIT_INTR_INFO, 0);
-        vmx_vmexit(c, EXIT_REASON_INTERRUPT_WINDOW, 0);
-    }
 }

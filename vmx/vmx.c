@@ -3,8 +3,8 @@
  * model's VMX capabilities, and the capability MSRs are read here for emu/msr.c.
  * Also the #UD check the VMX instructions share.
  *
- * The non-root hooks (nonroot_handler, event, boundary) are vmx/intercept.c's
- * and vmx/intercept_event.c's; emu/ calls them only while a vCPU is in
+ * The non-root hooks (nonroot_handler, event, boundary) are vmx/intercept.c's,
+ * vmx/intercept_event.c's and vmx/boundary.c's; emu/ calls them only while a vCPU is in
  * non-root operation or has STOP_VMX set. */
 #include <stdio.h>
 #include <stdlib.h>

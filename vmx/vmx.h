@@ -12,6 +12,8 @@
  *                    MSR loading
  *   vmx/intercept.c  non-root operation: which instructions and events exit, with their
  *                    qualifications and instruction information
+ *   vmx/boundary.c   instruction boundaries in non-root operation: MTF, pending debug
+ *                    exceptions, the preemption timer, NMI and interrupt windows, virtual NMIs
  *   vmx/trace.c      --trace FILE: one JSON object per VM entry, exit, failed entry and VMfail
  *   vmx/observe.c    the hook of every VM entry, exit and failed entry: trace event, exit ring,
  *                    last failed check, VMCS snapshots for the monitor
@@ -57,6 +59,15 @@ struct vmx_cpu {
     bool iret_nmi;
     uint64_t iret_cycle, iret_rip;
     bool virq;                         /* a virtual interrupt is recognized (vmx/apicv.c) */
+    /* instruction-boundary events (vmx/boundary.c) */
+    uint64_t timer_tsc;                /* VMX-preemption timer: the TSC at which it reaches 0 */
+    uint64_t timer_cycle;              /* the first cycle at that TSC; UINT64_MAX: not counting */
+    uint64_t mtf_deadline;             /* the next boundary the monitor trap flag must see, or UINT64_MAX */
+    uint64_t mtf_insns;                /* insn_count at the first boundary after VM entry (UINT64_MAX: not yet) */
+    bool mtf_pending;                  /* an MTF VM exit is pending before the next instruction */
+    bool delivered;                    /* an event went through the guest IDT since mtf_insns */
+    bool vnmi_blocked;                 /* virtual-NMI blocking ("virtual NMIs" = 1) */
+    bool iret_unblocked;               /* the IRET being run removed NMI blocking (exit information bit 12) */
 };
 
 /* The CPU model's VMX capabilities, or NULL when the model has no VMX. */
@@ -116,10 +127,17 @@ void vmx_vmexit(cpu_t *c, uint32_t reason, uint64_t qual);
  * (vmx/exit_class.def), or NULL to keep the plain handler;
  * event: the exception bitmap, NMI and external-interrupt exiting (true: the
  * event caused a VM exit instead of being delivered);
- * boundary: interrupt- and NMI-window exits at instruction boundaries. */
+ * boundary: the instruction-boundary events, in priority order (vmx/boundary.c). */
 insn_fn vmx_nonroot_handler(const x86_insn *i);
 bool vmx_event(cpu_t *c, enum event_type type, int vec, int has_err, uint32_t err);
-void vmx_boundary(cpu_t *c);
+bool vmx_boundary(cpu_t *c);
+/* vmx/boundary.c: arm the boundary events after a VM entry has loaded the guest
+ * and injected its event (preemption timer, MTF, pending debug exceptions,
+ * virtual-NMI blocking); save them into the VMCS at a VM exit (after the guest
+ * state) and disarm; IRET's effect on (virtual-)NMI blocking. */
+void vmx_boundary_entry(cpu_t *c);
+void vmx_boundary_exit(cpu_t *c, uint32_t reason);
+void vmx_iret_begin(cpu_t *c);
 /* virt_ops.init_signal: INIT in non-root operation is a VM exit (vmx/intercept_event.c). */
 void vmx_init_signal(cpu_t *c);
 /* virt_ops.task_switch: every task switch in non-root operation is a VM exit (vmx/intercept_event.c). */

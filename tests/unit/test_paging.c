@@ -887,12 +887,12 @@ static void test_mov_dr(void **state)
     c->cpl = 3;
     assert_int_equal(EXEC(0x0f, 0x21, 0xf0), GP);
     c->cpl = 0;
-    /* DR7.GD: any access is a #DB fault with DR6.BD set and GD cleared */
+    /* DR7.GD: any access is a #DB fault; DR6.BD is set and GD cleared when the
+     * #DB is delivered (emu/except.c), not when a VM exit replaces it */
     c->dr[7] |= 1u << 13;
     assert_int_equal(EXEC(0x0f, 0x21, 0xc0), 0x100 | EXC_DB);
-    assert_true(c->dr[6] & (1u << 13));
-    assert_false(c->dr[7] & (1u << 13));
-    assert_int_equal(EXEC(0x0f, 0x21, 0xc0), NOFAULT);
+    assert_int_equal(c->db_pending, DR6_BD);
+    assert_int_equal(c->dr[6], 0xffff0ff0);
 }
 
 static void test_clts_lmsw_smsw(void **state)
