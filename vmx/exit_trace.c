@@ -2,7 +2,7 @@
  * are decoded by a table of bit fields per basic exit reason (SDM Vol. 3C
  * 28.2.1 "Basic VM-Exit Information", the tables "Exit Qualification for
  * Control-Register Accesses", "... for MOV DR", "... for I/O Instructions",
- * "... for Task Switch"). */
+ * "... for Task Switch", "... for EPT Violations"). */
 #include "vmx/exit_trace.h"
 
 #include "emu/msr.h"
@@ -30,6 +30,16 @@ static const struct qual_field {
     { EXIT_REASON_IO_INSTRUCTION, 16, 16, "port" },
     { EXIT_REASON_TASK_SWITCH, 0, 16, "tss_selector" },
     { EXIT_REASON_TASK_SWITCH, 30, 2, "source" }, /* 0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT */
+    { EXIT_REASON_EPT_VIOLATION, 0, 1, "read" },
+    { EXIT_REASON_EPT_VIOLATION, 1, 1, "write" },
+    { EXIT_REASON_EPT_VIOLATION, 2, 1, "fetch" },
+    { EXIT_REASON_EPT_VIOLATION, 3, 3, "ept_rwx" },  /* the rights of the translation, bit 0 R, 1 W, 2 X */
+    { EXIT_REASON_EPT_VIOLATION, 7, 1, "gla_valid" },
+    { EXIT_REASON_EPT_VIOLATION, 8, 1, "final" },    /* 1 the translation of the linear address, 0 a paging-structure access */
+    { EXIT_REASON_EPT_VIOLATION, 9, 1, "user" },     /* bits 9-11: the guest paging's rights of the linear address */
+    { EXIT_REASON_EPT_VIOLATION, 10, 1, "writable" },
+    { EXIT_REASON_EPT_VIOLATION, 11, 1, "nx" },
+    { EXIT_REASON_EPT_VIOLATION, 12, 1, "nmi_unblocked" },
 };
 
 static void trace_reason(uint32_t reason)
@@ -75,6 +85,11 @@ void vmx_trace_exit(cpu_t *c, uint32_t reason, uint64_t qual)
     if (reason == EXIT_REASON_MSR_READ || reason == EXIT_REASON_MSR_WRITE) {
         vmx_trace_hex("msr", (uint32_t)c->gpr[R_RCX]);
         vmx_trace_str("msr_name", msr_name((uint32_t)c->gpr[R_RCX]));
+    }
+    if (reason == EXIT_REASON_EPT_VIOLATION || reason == EXIT_REASON_EPT_MISCONFIG) {
+        vmx_trace_hex("gpa", vmcs_get(c, VMCS_GUEST_PHYSICAL_ADDRESS));
+        if (reason == EXIT_REASON_EPT_VIOLATION && (qual & (1u << 7)))
+            vmx_trace_hex("gla", vmcs_get(c, VMCS_GUEST_LINEAR_ADDRESS));
     }
     uint64_t ii = vmcs_get(c, VMCS_VM_EXIT_INTR_INFO);
     if (ii >> 31) {

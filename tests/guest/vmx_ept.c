@@ -408,14 +408,7 @@ int test_main(const struct mb_info *mbi)
     vmx_start();
     test_caps();
 
-    /* identity EPT for 0-4G: 4K pages for 0-2M (the kernel), 2M up to 1G, 1G above */
-    ept = ept_new();
-    for (uint64_t a = 0; a < EPT_2M; a += EPT_4K)
-        ept_map(ept, a, a, EPT_4K, EPT_RWX | EPT_WB);
-    for (uint64_t a = EPT_2M; a < EPT_1G; a += EPT_2M)
-        ept_map(ept, a, a, EPT_2M, EPT_RWX | EPT_WB);
-    for (uint64_t a = EPT_1G; a < 4 * EPT_1G; a += EPT_1G)
-        ept_map(ept, a, a, EPT_1G, EPT_RWX | EPT_WB);
+    ept = ept_identity(); /* 4K pages for 0-2M, 2M up to 1G, 1G above */
     eptp = ept_pointer(ept, false);
 
     vmcs_setup_guest64((uint64_t)guest_read, (uint64_t)guest_stack + sizeof guest_stack);

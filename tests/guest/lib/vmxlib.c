@@ -277,6 +277,18 @@ uint64_t *ept_map(uint64_t *pml4, uint64_t gpa, uint64_t hpa, uint64_t size, uin
     return e;
 }
 
+uint64_t *ept_identity(void)
+{
+    uint64_t *pml4 = ept_new();
+    for (uint64_t a = 0; a < EPT_2M; a += EPT_4K)
+        ept_map(pml4, a, a, EPT_4K, EPT_RWX | EPT_WB);
+    for (uint64_t a = EPT_2M; a < EPT_1G; a += EPT_2M)
+        ept_map(pml4, a, a, EPT_2M, EPT_RWX | EPT_WB);
+    for (uint64_t a = EPT_1G; a < 4 * EPT_1G; a += EPT_1G)
+        ept_map(pml4, a, a, EPT_1G, EPT_RWX | EPT_WB);
+    return pml4;
+}
+
 uint64_t ept_pointer(uint64_t *pml4, bool ad)
 {
     return (uint64_t)pml4 | 6 | 3 << 3 | (ad ? 1u << 6 : 0);

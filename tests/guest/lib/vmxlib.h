@@ -99,6 +99,10 @@ uint64_t *ept_new(void);
 /* Map the page of `size` (EPT_4K/2M/1G) at gpa to hpa with leaf bits `leaf` (rights, type,
  * ...), making the tables above it (RWX) as needed; returns the leaf entry. */
 uint64_t *ept_map(uint64_t *pml4, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t leaf);
+/* An identity EPT for guest-physical 0-4G, RWX and WB: 4-KByte pages for 0-2M
+ * (the test kernel's, so a test can change single pages), 2-MByte pages up to
+ * 1G, 1-GByte pages above. Returns its PML4. */
+uint64_t *ept_identity(void);
 /* The entry of `level` (4 PML4E, 3 PDPTE, 2 PDE, 1 PTE) that translates gpa. */
 uint64_t *ept_entry(uint64_t *pml4, uint64_t gpa, int level);
 /* EPTP for the table: WB, 4-level walk, accessed and dirty flags when ad. */
