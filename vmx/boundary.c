@@ -23,6 +23,7 @@
 #include "emu/flags.h"
 #include "vmx/apicv.h"
 #include "vmx/exit.h"
+#include "vmx/trace.h"
 #include "vmx/vmx.h"
 
 #define G(name) vmcs_get(c, VMCS_##name)
@@ -48,13 +49,41 @@ static unsigned timer_rate(cpu_t *c)
  * has expired already, so the exit comes before the first guest instruction
  * (27.7.4 "VMX-Preemption Timer"). The TSC is the vCPU's own, without the
  * VMCS TSC offset (it counts cycles * tsc_per_cycle, emu/cpumodel.h). */
-static void timer_arm(cpu_t *c, struct vmx_cpu *v)
+/* The timer starts when VM entry is done and the guest begins: after the
+ * cycles the run loop charges for VMLAUNCH/VMRESUME (LAT_SYS, emu/run.c). */
+static uint64_t start_cycle(cpu_t *c)
+{
+    return c->cycles + lat_cycles[LAT_SYS];
+}
+
+static uint64_t timer_expiry_tsc(cpu_t *c)
 {
     unsigned x = timer_rate(c);
-    uint64_t now = cpu_tsc(c), value = (uint32_t)G(VMX_PREEMPTION_TIMER_VALUE);
-    uint64_t ratio = c->model->tsc_per_cycle;
-    v->timer_tsc = ((now >> x) + value) << x;
-    v->timer_cycle = v->timer_tsc <= now ? c->cycles : c->cycles + (v->timer_tsc - now + ratio - 1) / ratio;
+    uint64_t start_tsc = cpu_tsc(c) + (start_cycle(c) - c->cycles) * c->model->tsc_per_cycle;
+    return ((start_tsc >> x) + (uint32_t)G(VMX_PREEMPTION_TIMER_VALUE)) << x;
+}
+
+/* The first cycle, not before the guest starts, at which the TSC has reached tsc. */
+static uint64_t tsc_cycle(cpu_t *c, uint64_t tsc)
+{
+    uint64_t now = cpu_tsc(c), ratio = c->model->tsc_per_cycle;
+    uint64_t cyc = tsc <= now ? c->cycles : c->cycles + (tsc - now + ratio - 1) / ratio;
+    return cyc > start_cycle(c) ? cyc : start_cycle(c);
+}
+
+static void timer_arm(cpu_t *c, struct vmx_cpu *v)
+{
+    v->timer_tsc = timer_expiry_tsc(c);
+    v->timer_cycle = tsc_cycle(c, v->timer_tsc);
+}
+
+void vmx_boundary_trace_entry(cpu_t *c)
+{
+    if (!PIN(PREEMPTION_TIMER))
+        return;
+    vmx_trace_u64("preemption_timer", (uint32_t)G(VMX_PREEMPTION_TIMER_VALUE));
+    vmx_trace_u64("timer_rate", timer_rate(c));
+    vmx_trace_u64("timer_expiry_cycle", tsc_cycle(c, timer_expiry_tsc(c)));
 }
 
 /* The count left: changes of TSC bit X still to come before the timer's TSC. */

@@ -116,6 +116,7 @@ void vmx_trace_entry(cpu_t *c, const char *insn)
     uint64_t ii = vmcs_get(c, VMCS_VM_ENTRY_INTR_INFO_FIELD);
     if (ii >> 31)
         vmx_trace_hex("inject", ii);
+    vmx_boundary_trace_entry(c);
     vmx_trace_end();
 }
 

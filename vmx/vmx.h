@@ -138,6 +138,9 @@ bool vmx_boundary(cpu_t *c);
 void vmx_boundary_entry(cpu_t *c);
 void vmx_boundary_exit(cpu_t *c, uint32_t reason);
 void vmx_iret_begin(cpu_t *c);
+/* For the vmentry trace line with the timer active: its value, rate and the
+ * cycle it expires at (the timer exit comes at the first boundary from there). */
+void vmx_boundary_trace_entry(cpu_t *c);
 /* virt_ops.init_signal: INIT in non-root operation is a VM exit (vmx/intercept_event.c). */
 void vmx_init_signal(cpu_t *c);
 /* virt_ops.task_switch: every task switch in non-root operation is a VM exit (vmx/intercept_event.c). */

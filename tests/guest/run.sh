@@ -80,6 +80,10 @@ det smpdet1 smp.elf -smp 4
 det smpdet2 smp.elf -smp 4
 same_runs "determinism, 4 vCPUs" smpdet1 smpdet2
 
+# ---- the VMX-preemption timer: each exit at its expiry cycle, the trace as golden ----
+if out=$("$HERE/timer-golden.sh" "$BUILD" 2>&1); then ok "timer-golden (vmx_timer.elf trace)"; else
+    echo "$out" >"$LOG/timer-golden.err"; bad "timer-golden (vmx_timer.elf trace)" "see below" "$LOG/timer-golden.err"; fi
+
 # ---- the command line seen from the guest (hello prints what it got) ----
 # expect_out NAME PATTERN...: the last run's serial output holds every pattern
 expect_out() {

@@ -57,11 +57,13 @@ static void reenter(void)
 }
 
 /* The timer's expiry cycle as the SDM defines it (tsc_per_cycle 1, no TSC
- * offset): the V-th change of TSC bit X after VM entry at cycle c0. */
+ * offset): the V-th change of TSC bit X after VM entry, which VMLAUNCH at cycle
+ * c0 completes LAT_SYS cycles later (the harness runs the guest from c0, so it
+ * has run that many more NOPs by then). */
 static uint64_t predicted(uint64_t c0, unsigned x, uint64_t v)
 {
-    uint64_t d = ((c0 >> x) + v) << x;
-    return d > c0 ? d : c0;
+    uint64_t start = c0 + lat_cycles[LAT_SYS], d = ((start >> x) + v) << x;
+    return d > start ? d : start;
 }
 
 static void test_timer_exact(void **state)
@@ -108,9 +110,10 @@ static void test_timer_first_boundary(void **state)
     }
     c->model = vmx_model_with_timer_rate(c->model, 0);
     set_pin(VMX_CTL(PIN, PREEMPTION_TIMER));
-    W(VMX_PREEMPTION_TIMER_VALUE, 10); /* expires 10 cycles in: inside the 4th IMUL */
-    c->cycles = 5000;
+    W(VMX_PREEMPTION_TIMER_VALUE, 10); /* expires 10 cycles into the guest: inside the 4th IMUL */
+    c->cycles = 5000 - lat_cycles[LAT_SYS];
     vg_launch();
+    c->cycles = 5000; /* where the run loop would have the guest start */
     uint32_t tsc = run_to_host();
     assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_PREEMPTION_TIMER);
     assert_int_equal(R(GUEST_RIP), GUEST_RIP + 4 * 3);
@@ -152,12 +155,12 @@ static void test_timer_save_value(void **state)
     uint32_t tsc = run_to_host();
     assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_CPUID);
     assert_int_equal(tsc, 7101 + lat_cycles[LAT_SYS]); /* the exit was at 7101, and costs LAT_SYS */
-    uint64_t deadline = ((7001 >> 3) + 200) << 3;
+    uint64_t deadline = (((7001 + lat_cycles[LAT_SYS]) >> 3) + 200) << 3;
     assert_int_equal(R(VMX_PREEMPTION_TIMER_VALUE), (deadline >> 3) - (7101 >> 3));
     /* resumed with the saved value, the timer ends where it would have */
     W(GUEST_RIP, GUEST_RIP);
     phys_write(m, GUEST_RIP + 100, 2, 0x9090);
-    c->cycles = 7101;
+    c->cycles = 7101 - lat_cycles[LAT_SYS]; /* the guest starts at 7101 */
     reenter();
     tsc = run_to_host();
     assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_PREEMPTION_TIMER);
@@ -182,6 +185,7 @@ static void test_timer_priority(void **state)
     W(GUEST_RFLAGS, 2 | F_IF);
     W(VMX_PREEMPTION_TIMER_VALUE, 0);
     vg_launch();
+    c->cycles += lat_cycles[LAT_SYS]; /* as the run loop charges VMLAUNCH: the guest starts */
     run_to_host();
     assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_PREEMPTION_TIMER);
     assert_int_equal(R(GUEST_RIP), GUEST_RIP);
