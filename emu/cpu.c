@@ -8,6 +8,7 @@
 #include "emu/fpu.h"
 #include "emu/machine.h"
 #include "emu/msr.h"
+#include "emu/tlb.h"
 #include "emu/virt.h"
 
 void cpu_update_mode(cpu_t *c)
@@ -63,8 +64,7 @@ void cpu_reset(cpu_t *c)
     c->virt_deadline = UINT64_MAX;
     c->exc_depth = 0;
     c->rdrand_state = 0x853c49e6748fea9bull ^ (uint64_t)c->index;
-    memset(c->tlb_sup, 0xff, sizeof c->tlb_sup);
-    memset(c->tlb_user, 0xff, sizeof c->tlb_user);
+    tlb_reset(c);
     msr_reset(c);
     cpu_update_mode(c);
 }

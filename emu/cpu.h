@@ -285,7 +285,10 @@ typedef struct cpu {
     int index;               /* vCPU number */
     struct machine *m;
     const struct cpu_model *model;
-    tlb_entry_t tlb_sup[TLB_SIZE], tlb_user[TLB_SIZE];
+    /* the current translation context's arrays (CPL 0-2, CPL 3) and the bank of contexts (emu/tlb.h) */
+    tlb_entry_t *tlb_sup, *tlb_user;
+    struct tlb_ctx *tlb_ctx;
+    struct tlb_bank *tlb_bank;
     uint64_t insn_count;     /* instructions retired (for bench and the monitor) */
     const struct dblock *blk; /* the decoded block being run, and the RIP it started at */
     uint64_t blk_rip;

@@ -13,10 +13,10 @@
 #include "emu/machine.h"
 #include "emu/msr.h"
 #include "emu/paging.h"
+#include "emu/tlb.h"
 #include "emu/virt.h"
 
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG)
-#define CR4_TLB_BITS (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_LA57)
 
 static _Noreturn void gp0(cpu_t *c)
 {

@@ -8,6 +8,7 @@
 
 #include "emu/cpumodel.h"
 #include "emu/dcache.h"
+#include "emu/tlb.h"
 
 /* What a read of size bytes from nothing returns: the bus floats high. */
 static uint64_t all_ones(int size)
@@ -47,7 +48,8 @@ machine_t *machine_new(uint64_t ram_size, const struct cpu_model *model, int ncp
     }
     for (int i = 0; i < ncpus; i++) {
         cpu_t *c = calloc(1, sizeof *c);
-        if (!c) {
+        if (!c || !tlb_bank_new(c)) {
+            free(c);
             machine_free(m);
             return NULL;
         }
@@ -73,6 +75,7 @@ void machine_free(machine_t *m)
         return;
     for (int i = 0; i < m->ncpus; i++) {
         free(m->cpu[i]->vmx); /* vmx/'s per-vCPU state (plain heap memory) */
+        tlb_bank_free(m->cpu[i]);
         free(m->cpu[i]);
     }
     if (m->ram)

@@ -107,6 +107,7 @@ typedef struct machine {
     const debug_hook_t *debug; /* the monitor's hook, or NULL */
     const cpu_dev_hooks_t *cpu_dev; /* device registers seen through MSRs and CR8, or NULL */
     const struct virt_ops *virt; /* hardware virtualisation's hooks (emu/virt.h), or NULL */
+    bool tlb_permissive;   /* --tlb=permissive: VMX transitions, INVEPT and INVVPID empty every TLB context */
 } machine_t;
 
 /* A machine with ram_size bytes of RAM and ncpus vCPUs of the given model

@@ -1,7 +1,7 @@
 /* mmu.c - the software TLB and the slow paths of linear memory access: TLB
  * fill from the page walker (emu/paging.c), A/D updates, MMIO, stores to pages
- * holding decoded code, page-crossing accesses, implicit supervisor accesses,
- * and TLB maintenance (INVLPG, INVPCID, CR3 loads).
+ * holding decoded code, page-crossing accesses, implicit supervisor accesses.
+ * The TLB's storage by context and its invalidations are emu/tlb.c's.
  *
  * A TLB entry caches the walk's *decision* for the privilege of its array
  * (tlb_user for CPL 3, tlb_sup otherwise): a tag without low bits means the
@@ -24,11 +24,10 @@
 #include "emu/fault.h"
 #include "emu/machine.h"
 #include "emu/paging.h"
+#include "emu/tlb.h"
 #include "emu/virt.h"
 
 #define PAGE_MASK (~0xfffull)
-#define TLB_PG_SHIFT(e) ((unsigned)((e)->pcid_g >> 56) & 63)
-#define TLB_GLOBAL (1ull << 63)
 
 /* Privilege of an explicit access by the current CPL. */
 static inline unsigned cur_flags(const cpu_t *c)
@@ -275,81 +274,4 @@ uint64_t mmu_probe(cpu_t *c, uint64_t la, enum mmu_access acc, int user, uint64_
         *pa = r.hpa;
     }
     return 0;
-}
-
-/* ---- TLB maintenance ---- */
-
-static inline void inval(tlb_entry_t *e)
-{
-    memset(e, 0xff, sizeof *e); /* tags with TLB_INVALID set never match */
-}
-
-/* Does entry e (of any page size) translate la? */
-static inline bool covers(const tlb_entry_t *e, uint64_t la)
-{
-    return ((e->tag_r ^ la) >> TLB_PG_SHIFT(e)) == 0;
-}
-
-/* Invalidate, in both arrays, every entry e for which cond holds. */
-#define TLB_SCAN(c, cond)                                                 \
-    for (int arr = 0; arr < 2; arr++) {                                   \
-        tlb_entry_t *t = arr ? (c)->tlb_user : (c)->tlb_sup;              \
-        for (int k = 0; k < TLB_SIZE; k++) {                              \
-            tlb_entry_t *e = &t[k];                                       \
-            if (cond)                                                     \
-                inval(e);                                                 \
-        }                                                                 \
-    }
-
-void tlb_flush_all(cpu_t *c)
-{
-    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
-    memset(c->tlb_sup, 0xff, sizeof c->tlb_sup);
-    memset(c->tlb_user, 0xff, sizeof c->tlb_user);
-}
-
-void tlb_flush_nonglobal(cpu_t *c)
-{
-    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
-    TLB_SCAN(c, !(e->pcid_g & TLB_GLOBAL));
-}
-
-void tlb_flush_page(cpu_t *c, uint64_t la)
-{
-    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
-    /* a large page sits in the TLB as several 4 KiB entries: find them all */
-    TLB_SCAN(c, covers(e, la));
-}
-
-void tlb_flush_pcid(cpu_t *c, uint16_t pcid, int keep_global)
-{
-    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
-    TLB_SCAN(c, (e->pcid_g & 0xfff) == pcid && !(keep_global && (e->pcid_g & TLB_GLOBAL)));
-}
-
-void tlb_flush_page_pcid(cpu_t *c, uint64_t la, uint16_t pcid)
-{
-    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
-    TLB_SCAN(c, covers(e, la) && (e->pcid_g & 0xfff) == pcid && !(e->pcid_g & TLB_GLOBAL));
-}
-
-void tlb_flush_cr3(cpu_t *c, uint16_t pcid, bool keep_pcid)
-{
-    c->fetch_epoch++; /* RIP -> physical may change: chained blocks (emu/run.c) look up again */
-    /* the TLB holds one PCID's non-global entries at a time (tags carry no PCID) */
-    TLB_SCAN(c, !(e->pcid_g & TLB_GLOBAL) && !(keep_pcid && (e->pcid_g & 0xfff) == pcid));
-}
-
-void tlb_code_page_added(machine_t *m, uint64_t pa)
-{
-    pa &= PAGE_MASK;
-    for (int i = 0; i < m->ncpus; i++) {
-        cpu_t *c = m->cpu[i];
-        for (int arr = 0; arr < 2; arr++) {
-            tlb_entry_t *t = arr ? c->tlb_user : c->tlb_sup;
-            for (int k = 0; k < TLB_SIZE; k++)
-                if (t[k].paddr == pa && !(t[k].tag_w & TLB_INVALID))
-                    t[k].tag_w |= TLB_SLOW_CODE;
-        }
-    }
 }

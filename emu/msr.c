@@ -292,9 +292,10 @@ static bool wr_efer(cpu_t *c, const msr_desc_t *m, uint64_t v)
     if (((v ^ c->efer) & EFER_LME) && (c->cr0 & CR0_PG))
         return false;
     v = (v & ~EFER_LMA) | (c->efer & EFER_LMA);
-    if ((v ^ c->efer) & EFER_NXE)
-        tlb_flush_all(c); /* the TLB caches execute rights and XD reserved-bit decisions */
+    uint64_t old = c->efer;
     c->efer = v;
+    if ((v ^ old) & EFER_NXE)
+        tlb_flush_all(c); /* the TLB caches execute rights and XD reserved-bit decisions */
     cpu_update_mode(c);
     c->stop |= STOP_MODE;
     return true;

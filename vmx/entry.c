@@ -14,6 +14,7 @@
 #include "vmx/exit.h"
 #include "vmx/observe.h"
 #include "vmx/vmx.h"
+#include "vmx/vpid.h"
 
 #define G(name) vmcs_get(c, VMCS_##name)
 
@@ -77,7 +78,7 @@ static void load_guest(cpu_t *c, const uint64_t pdpte[4])
              (G(SECONDARY_VM_EXEC_CONTROL) & VMX_CTL(PROC2, ENABLE_EPT));
     c->cpl = (uint8_t)AR_DPL(c->seg[S_SS].ar); /* CPL is SS.DPL (27.3.2.2) */
     cpu_update_mode(c);
-    tlb_flush_all(c); /* no VPID: every VM entry flushes */
+    vmx_tlb_entry(c); /* 27.3.2.5: the TLB context of the guest's VPID and EPT root */
     c->stop |= STOP_MODE;
 }
 

@@ -14,6 +14,7 @@
 #include "vmx/entry_checks.h"
 #include "vmx/exit_trace.h"
 #include "vmx/vmx.h"
+#include "vmx/vpid.h"
 
 #define G(name) vmcs_get(c, VMCS_##name)
 #define S(name, v) vmcs_set(c, VMCS_##name, (v))
@@ -189,7 +190,7 @@ static bool load_host(cpu_t *c)
     c->ept = false;
     c->cpl = 0;
     cpu_update_mode(c);
-    tlb_flush_all(c); /* no VPID: every transition flushes (28.5.5) */
+    vmx_tlb_exit(c); /* 28.5.5: back to VPID 0's TLB context */
     c->stop |= STOP_MODE;
     /* 28.5.4 "Checking and Loading Host Page-Directory-Pointer-Table Entries" */
     if (!cpu_load_pdptes(c, c->cr0, c->cr3, c->cr4)) {

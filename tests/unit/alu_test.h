@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "emu/tlb.h"
 #include "tests/unit/fixture.h"
 
 /* The registers a test case uses, plus RFLAGS. */
@@ -29,10 +30,12 @@ static inline cpu_t *test_cpu(void)
         tmem = aligned_alloc(4096, TEST_PAGES * 4096);
         assert_non_null(tcpu);
         assert_non_null(tmem);
+        assert_true(tlb_bank_new(tcpu));
+        tlb_reset(tcpu);
     }
     cpu_t *c = tcpu;
     memset(c->gpr, 0, sizeof c->gpr);
-    memset(c->tlb_sup, 0xff, sizeof c->tlb_sup); /* tags that match no address */
+    memset(c->tlb_sup, 0xff, TLB_SIZE * sizeof *c->tlb_sup); /* tags that match no address */
     c->tlb = c->tlb_sup;
     c->mode = MODE_LONG64;
     c->model = cpu_model_default();
