@@ -62,6 +62,7 @@ void cpu_reset(cpu_t *c)
     c->nmi_pending = c->nmi_blocked = false;
     c->db_pending = 0;
     c->virt_deadline = UINT64_MAX;
+    c->monitor_armed = false;
     c->exc_depth = 0;
     c->rdrand_state = 0x853c49e6748fea9bull ^ (uint64_t)c->index;
     tlb_reset(c);

@@ -253,6 +253,10 @@ typedef struct cpu {
     bool intr_line;          /* the INTR input is asserted: an external interrupt waits for IF */
     bool wait_for_sipi;      /* after INIT, an application processor waits for a SIPI */
     bool dormant;            /* the run loop found nothing but another vCPU can wake this one */
+    /* MONITOR/MWAIT (emu/exec_misc.c): the armed line's physical address and its bytes when armed */
+    bool monitor_armed;
+    uint64_t monitor_pa;
+    uint8_t monitor_line[64];
 
     /* -- VMX (vmx/ owns the state; emu/ only tests these) -- */
     bool vmx_operation;      /* in VMX operation (VMXON done): CR0/CR4 fixed bits, INIT blocked */

@@ -193,4 +193,11 @@ uint64_t pop(cpu_t *c, int size);
  * allow a size-byte access at port (emu/exec_io.c); #GP(0) is the caller's. */
 bool io_allowed(cpu_t *c, uint16_t port, int size);
 
+/* ---- MONITOR/MWAIT (emu/exec_misc.c) ---- */
+/* #UD unless the CPU offers MONITOR/MWAIT (CPUID.1:ECX.MONITOR, IA32_MISC_ENABLE[18]) at CPL 0. */
+void monitor_check_ud(cpu_t *c);
+/* Whether the monitor is armed: MONITOR armed it and neither an MWAIT nor a
+ * change of the monitored line has triggered it since. */
+bool monitor_armed(cpu_t *c);
+
 #endif

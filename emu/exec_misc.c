@@ -7,9 +7,12 @@
  * cache and fence instructions only do their checks (privilege, segment and
  * page faults).
  */
+#include <string.h>
+
 #include "emu/cpumodel.h"
 #include "emu/exec.h"
 #include "emu/flags.h"
+#include "emu/machine.h"
 #include "emu/msr.h"
 #include "emu/paging.h"
 
@@ -118,31 +121,51 @@ void op_fence(cpu_t *c, const dinsn_t *d)
 }
 
 /* MONITOR/MWAIT exist when CPUID.1:ECX.MONITOR is reported (which IA32_MISC_ENABLE can turn off). */
-static void monitor_allowed(cpu_t *c)
+void monitor_check_ud(cpu_t *c)
 {
     if (!cpu_has(c, FEAT_MONITOR) || !(c->msr_misc_enable & MISC_ENABLE_MONITOR) || c->cpl != 0)
         cpu_fault(c, EXC_UD);
 }
 
-/* MONITOR arms address monitoring on DS:rAX (segment override allowed); ECX
- * (extensions) must be 0, EDX (hints) is ignored. */
+/* The monitor (SDM Vol. 2 "MONITOR", "MWAIT"): a store to the armed line
+ * triggers it. Stores are not watched (that would cost every store): the
+ * line's bytes are kept when MONITOR arms it, and a line that differs counts
+ * as triggered, so a store of the same bytes goes unnoticed (docs/deviations.md).
+ * A line outside RAM stays armed until MWAIT. */
+bool monitor_armed(cpu_t *c)
+{
+    const uint8_t *p = c->monitor_armed ? phys_ram_ptr(c->m, c->monitor_pa) : NULL;
+    if (p && memcmp(p, c->monitor_line, sizeof c->monitor_line) != 0)
+        c->monitor_armed = false;
+    return c->monitor_armed;
+}
+
+/* MONITOR arms address monitoring on the 64-byte line of DS:rAX (segment
+ * override allowed); ECX (extensions) must be 0, EDX (hints) is ignored. */
 void op_monitor(cpu_t *c, const dinsn_t *d)
 {
-    monitor_allowed(c);
+    monitor_check_ud(c);
     if ((uint32_t)c->gpr[R_RCX] != 0)
         gp0(c);
     uint64_t ea = c->gpr[R_RAX] & size_mask(d->i.asize);
-    mmu_translate(c, seg_lin(c, d->i.seg, ea, 1, ACC_READ), ACC_READ);
+    uint64_t pa = mmu_translate(c, seg_lin(c, d->i.seg, ea, 1, ACC_READ), ACC_READ) & ~63ull;
+    const uint8_t *p = phys_ram_ptr(c->m, pa);
+    if (p)
+        memcpy(c->monitor_line, p, sizeof c->monitor_line);
+    c->monitor_pa = pa;
+    c->monitor_armed = true;
 }
 
 /* MWAIT: ECX bit 0 (interrupts as break events) is not offered (CPUID.05H:ECX[1] = 0).
  * The wait ends at once, one of the implementation-specific wake-ups the SDM allows
- * ("MWAIT-Monitor Wait"); a guest that loops on MWAIT spins instead of sleeping. */
+ * ("MWAIT-Monitor Wait"), and leaves the monitor disarmed; a guest that loops on
+ * MWAIT spins instead of sleeping. */
 void op_mwait(cpu_t *c, const dinsn_t *d)
 {
-    monitor_allowed(c);
+    monitor_check_ud(c);
     if ((uint32_t)c->gpr[R_RCX] != 0)
         gp0(c);
+    c->monitor_armed = false;
 }
 
 void op_xgetbv(cpu_t *c, const dinsn_t *d)

@@ -40,6 +40,7 @@ static const struct qual_field {
     { EXIT_REASON_EPT_VIOLATION, 10, 1, "writable" },
     { EXIT_REASON_EPT_VIOLATION, 11, 1, "nx" },
     { EXIT_REASON_EPT_VIOLATION, 12, 1, "nmi_unblocked" },
+    { EXIT_REASON_MWAIT_INSTRUCTION, 0, 1, "monitor_armed" },
 };
 
 static void trace_reason(uint32_t reason)

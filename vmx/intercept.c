@@ -399,12 +399,31 @@ static void X_MSR(cpu_t *c, const dinsn_t *d)
     }
 }
 
-/* ---- PAUSE, RDRAND, RDSEED, WBINVD ---- */
+/* ---- PAUSE, MONITOR, MWAIT, RDRAND, RDSEED, WBINVD ---- */
 
 static void X_PAUSE(cpu_t *c, const dinsn_t *d)
 {
     if (PROC(PAUSE_EXITING))
         exit_insn(c, d, 0, 0);
+    run_plain(c, d);
+}
+
+/* MONITOR and MWAIT: their #UD (not offered, CPL > 0) precedes the exit; the
+ * ECX checks follow it. The MWAIT qualification's bit 0 says whether the
+ * monitor was armed (28.2.1 "Basic VM-Exit Information"). */
+static void X_MONITOR(cpu_t *c, const dinsn_t *d)
+{
+    monitor_check_ud(c);
+    if (PROC(MONITOR_EXITING))
+        exit_insn(c, d, 0, 0);
+    run_plain(c, d);
+}
+
+static void X_MWAIT(cpu_t *c, const dinsn_t *d)
+{
+    monitor_check_ud(c);
+    if (PROC(MWAIT_EXITING))
+        exit_insn(c, d, monitor_armed(c), 0);
     run_plain(c, d);
 }
 
