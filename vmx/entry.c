@@ -73,6 +73,7 @@ static void load_guest(cpu_t *c, const uint64_t pdpte[4])
         c->stop |= STOP_HALT;
 
     c->nonroot = true;
+    vmx_state(c)->ple_seen = false; /* the first PAUSE after VM entry starts a loop (26.1.3) */
     /* "enable EPT": guest-physical accesses go through EPT (vmx/ept_access.c) */
     c->ept = (G(CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, SECONDARY_CONTROLS)) &&
              (G(SECONDARY_VM_EXEC_CONTROL) & VMX_CTL(PROC2, ENABLE_EPT));

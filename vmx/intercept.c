@@ -401,9 +401,26 @@ static void X_MSR(cpu_t *c, const dinsn_t *d)
 
 /* ---- PAUSE, MONITOR, MWAIT, RDRAND, RDSEED, WBINVD ---- */
 
+/* PAUSE-loop exiting (26.1.3, PAUSE; 25.6.13 "Controls for PAUSE-Loop
+ * Exiting"), at CPL 0 only: a PAUSE more than PLE_Gap TSC ticks after the
+ * previous one (or the first after VM entry) starts a loop; one more than
+ * PLE_Window ticks after the first of its loop exits. Time is the TSC
+ * without offset, which runs with the cycle counter. */
+static bool pause_loop_exits(cpu_t *c)
+{
+    struct vmx_cpu *v = vmx_state(c);
+    uint64_t now = cpu_tsc(c);
+    if (!v->ple_seen || now - v->ple_last > (uint32_t)G(PLE_GAP))
+        v->ple_first = now;
+    v->ple_seen = true;
+    v->ple_last = now;
+    return now - v->ple_first > (uint32_t)G(PLE_WINDOW);
+}
+
+/* "PAUSE exiting" exits at any CPL and then PAUSE-loop exiting is ignored. */
 static void X_PAUSE(cpu_t *c, const dinsn_t *d)
 {
-    if (PROC(PAUSE_EXITING))
+    if (PROC(PAUSE_EXITING) || (!c->cpl && PROC2(PAUSE_LOOP_EXITING) && pause_loop_exits(c)))
         exit_insn(c, d, 0, 0);
     run_plain(c, d);
 }

@@ -68,6 +68,10 @@ struct vmx_cpu {
     bool delivered;                    /* an event went through the guest IDT since mtf_insns */
     bool vnmi_blocked;                 /* virtual-NMI blocking ("virtual NMIs" = 1) */
     bool iret_unblocked;               /* the IRET being run removed NMI blocking (exit information bit 12) */
+    /* PAUSE-loop exiting (vmx/intercept.c): a PAUSE at CPL 0 since the VM entry, the TSC of the
+     * last one and of the first of the current loop */
+    bool ple_seen;
+    uint64_t ple_last, ple_first;
 };
 
 /* The CPU model's VMX capabilities, or NULL when the model has no VMX. */
