@@ -205,11 +205,15 @@ static void lapic_reset(lapic_t *l)
         l->ldr = (l->x2id >> 4) << 16 | 1u << (l->x2id & 15);
 }
 
-/* The INIT signal: the processor waits for a SIPI, the APIC is reset except
- * its IDs and its mode (SDM "x2APIC State Transitions"). */
-static void do_init(lapic_t *l)
+/* An INIT that took effect (cpu_dev_hooks.init_reset, from cpu_init_signal):
+ * the processor waits for a SIPI, the APIC is reset except its IDs and its
+ * mode (SDM "x2APIC State Transitions"). An INIT blocked in VMX root operation
+ * or turned into a VM exit in non-root operation changes neither. */
+static void lapic_init_reset(cpu_t *c)
 {
-    cpu_init_signal(l->cpu);
+    lapic_t *l = lapic_of(c);
+    if (!l)
+        return;
     lapic_reset(l);
     update_intr(l);
 }
@@ -223,7 +227,7 @@ static void dl_fixed(lapic_t *l, const apic_msg_t *msg)
 }
 static void dl_ignore(lapic_t *l, const apic_msg_t *msg) {}
 static void dl_nmi(lapic_t *l, const apic_msg_t *msg) { machine_nmi(l->sys->m, l->cpu->index); }
-static void dl_init(lapic_t *l, const apic_msg_t *msg) { do_init(l); }
+static void dl_init(lapic_t *l, const apic_msg_t *msg) { cpu_init_signal(l->cpu); }
 static void dl_startup(lapic_t *l, const apic_msg_t *msg) { cpu_sipi(l->cpu, msg->vector); }
 static void dl_extint(lapic_t *l, const apic_msg_t *msg)
 {
@@ -934,6 +938,7 @@ static const cpu_dev_hooks_t lapic_cpu_hooks = {
     .msr_read = lapic_msr_read,
     .msr_write = lapic_msr_write,
     .cr8_written = lapic_cr8_written,
+    .init_reset = lapic_init_reset,
     .eoi = lapic_cpu_eoi,
 };
 

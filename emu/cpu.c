@@ -115,6 +115,8 @@ void cpu_init_signal(cpu_t *c)
     c->insn_count = saved.insn_count;
     c->rdrand_state = saved.rdrand_state;
     c->wait_for_sipi = true;
+    if (c->m->cpu_dev && c->m->cpu_dev->init_reset)
+        c->m->cpu_dev->init_reset(c);
 }
 
 void cpu_sipi(cpu_t *c, uint8_t v)

@@ -47,6 +47,8 @@ typedef struct cpu_dev_hooks {
     void (*cr8_written)(cpu_t *c);
     /* A write of 0 to the EOI register by the CPU itself (VMX posted-interrupt processing). */
     void (*eoi)(cpu_t *c);
+    /* An INIT took effect on c (not blocked in VMX root operation, not a VM exit): reset its local APIC. */
+    void (*init_reset)(cpu_t *c);
 } cpu_dev_hooks_t;
 
 typedef struct event {

@@ -203,9 +203,11 @@ static void wr(cpu_t *c, uint64_t la, int size, uint64_t val, unsigned flags)
     if (likely((la & 0xfff) + (unsigned)size <= 0x1000)) {
         uint64_t pa = xlate(c, la, ACC_WRITE, flags);
         phys_write(c->m, pa, size, val); /* invalidates decoded code on the page */
-        /* a page that no longer holds decoded code gets its fast write tag back */
+        /* a page that no longer holds decoded code gets its fast write tag back; an
+         * MMIO write may have flushed the TLB (an INIT to this vCPU, a VM exit), so the
+         * entry may not be this RAM page's any more */
         tlb_entry_t *e = tlb_slot(c, flags, la);
-        if ((e->tag_w & TLB_SLOW_CODE) && !c->m->code_pages[pa >> 12])
+        if ((e->tag_w & TLB_SLOW_CODE) && phys_ram_ptr(c->m, pa) && !c->m->code_pages[pa >> 12])
             e->tag_w &= ~(uint64_t)TLB_SLOW_CODE;
         return;
     }
