@@ -196,11 +196,15 @@ static int cr_size(const cpu_t *c) { return c->mode == MODE_LONG64 ? 8 : 4; }
 /* CR-access qualification: CR [3:0], access type [5:4], LMSW operand [6], GPR [11:8], LMSW data [31:16]. */
 static uint64_t cr_qual(int cr, int type, int gpr) { return (uint64_t)cr | (uint64_t)type << 4 | (uint64_t)gpr << 8; }
 
+/* The VMX fixed bits (IA32_VMX_CR0/CR4_FIXED0/1) a MOV to CR0/CR4 must keep;
+ * an unrestricted guest may clear CR0.PE and CR0.PG (26.6 "Unrestricted Guests"). */
 static bool fixed_ok(cpu_t *c, uint32_t fixed0_msr, uint64_t v)
 {
     uint64_t f0 = 0, f1 = ~0ull;
     vmx_cap_msr(vmx_model_of(c), cpu_cr4_valid(c), fixed0_msr, &f0);
     vmx_cap_msr(vmx_model_of(c), cpu_cr4_valid(c), fixed0_msr + 1, &f1);
+    if (fixed0_msr == 0x486 && PROC2(UNRESTRICTED_GUEST))
+        f0 &= ~(uint64_t)(CR0_PE | CR0_PG);
     return (v & f0) == f0 && !(v & ~f1);
 }
 
