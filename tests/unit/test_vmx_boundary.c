@@ -346,6 +346,51 @@ static void test_nmi_window_and_iret(void **state)
     assert_int_equal(R(VM_EXIT_REASON), (1u << 31) | EXIT_REASON_INVALID_GUEST_STATE);
 }
 
+/* A faulting IRET still removes virtual-NMI blocking; its exception exit
+ * reports that in bit 12 of the exit interruption information (28.2.2). */
+static void test_iret_fault_unblocks(void **state)
+{
+    GUEST(0x48, 0xcf); /* IRETQ */
+    uint64_t sp = iret_frame();
+    phys_write(m, sp + 8, 8, 0x1238); /* CS beyond the GDT limit: #GP(1238H) */
+    set_pin(VMX_CTL(PIN, NMI_EXITING) | VMX_CTL(PIN, VIRTUAL_NMIS));
+    W(EXCEPTION_BITMAP, 1u << EXC_GP);
+    W(GUEST_INTERRUPTIBILITY_INFO, 8);
+    vg_launch();
+    run_to_host();
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_EXCEPTION_NMI);
+    assert_int_equal(R(VM_EXIT_INTR_INFO), 1u << 31 | 1u << 12 | 1 << 11 | EV_HWEXC << 8 | EXC_GP);
+    assert_int_equal(R(VM_EXIT_INTR_ERROR_CODE), 0x1238);
+    assert_int_equal(R(GUEST_INTERRUPTIBILITY_INFO) & 8, 0);
+    /* without blocking before it, bit 12 stays 0 */
+    W(GUEST_INTERRUPTIBILITY_INFO, 0);
+    W(GUEST_RIP, GUEST_RIP);
+    W(GUEST_RSP, sp);
+    reenter();
+    run_to_host();
+    assert_int_equal(R(VM_EXIT_INTR_INFO), 1u << 31 | 1 << 11 | EV_HWEXC << 8 | EXC_GP);
+}
+
+/* A #DB fault from general detect (DR7.GD) that exits through the exception
+ * bitmap: qualification BD, DR6 and DR7.GD unchanged (28.2.1). */
+static void test_general_detect_exit(void **state)
+{
+    GUEST(0x0f, 0x21, 0xc0); /* MOV RAX, DR0 */
+    W(EXCEPTION_BITMAP, 1u << EXC_DB);
+    W(VM_ENTRY_CONTROLS, R(VM_ENTRY_CONTROLS) | VMX_CTL(ENTRY, LOAD_DEBUG_CONTROLS));
+    W(VM_EXIT_CONTROLS, R(VM_EXIT_CONTROLS) | VMX_CTL(EXIT, SAVE_DEBUG_CONTROLS));
+    W(GUEST_DR7, 0x400 | DR7_GD);
+    c->dr[6] = 0xffff0ff0;
+    vg_launch();
+    run_to_host();
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_EXCEPTION_NMI);
+    assert_int_equal(R(VM_EXIT_INTR_INFO), 1u << 31 | EV_HWEXC << 8 | EXC_DB);
+    assert_int_equal(R(EXIT_QUALIFICATION), DR6_BD);
+    assert_int_equal(R(GUEST_RIP), GUEST_RIP);
+    assert_int_equal(c->dr[6], 0xffff0ff0);
+    assert_int_equal(R(GUEST_DR7), 0x400 | DR7_GD); /* saved with "save debug controls" */
+}
+
 static void test_nmi_controls_checks(void **state)
 {
     set_pin(VMX_CTL(PIN, VIRTUAL_NMIS));
@@ -388,6 +433,8 @@ int main(void)
         T(test_mtf_and_single_step),
         T(test_pending_dbg_delivered),
         T(test_nmi_window_and_iret),
+        T(test_iret_fault_unblocks),
+        T(test_general_detect_exit),
         T(test_nmi_controls_checks),
         T(test_iret_keeps_nmi_blocking),
 #undef T
