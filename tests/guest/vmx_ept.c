@@ -381,9 +381,24 @@ static void test_eptp_checks(void)
     w(VMCS_EPT_POINTER, eptp);
 }
 
-/* INVEPT: types, descriptor checks, the VM exit in non-root operation. */
+/* INVEPT at CPL 3 (the identity map is user-accessible): #GP(0). The outcome
+ * goes back to CPL 0 through INT 80H (RAX). */
+static void user_invept(void)
+{
+    uint64_t r = (uint64_t)vmx_invept(2, 0);
+    __asm__ volatile("int $0x80" ::"a"(r) : "memory");
+}
+static void back_from_user(struct trap_frame *f)
+{
+    user_return(f->rax);
+}
+
+/* INVEPT: privilege, types, descriptor checks, the VM exit in non-root operation. */
 static void test_invept(void)
 {
+    idt_set_gate(0x80, 0xe, 3, 0, true);
+    set_trap_handler(0x80, back_from_user);
+    CHECK_EQ(user_call(user_invept, (uint64_t)stack_top(3)), VMX_EXC(EXC_GP));
     CHECK_EQ(vmx_invept(1, eptp), VMX_OK);
     CHECK_EQ(vmx_invept(2, 0x123), VMX_OK); /* all-context ignores the descriptor */
     for (uint64_t type = 0; type < 5; type += 3) {
