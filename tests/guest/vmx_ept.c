@@ -30,7 +30,7 @@
 #define Q_NMI_UNBLOCKED 0x1000
 
 extern char guest_read[], guest_read_insn[], guest_write[], guest_write_insn[], guest_exec[], guest_exec_call[],
-    guest_ud[], guest_iret[], guest_invept[];
+    guest_ud[], guest_int[], guest_iret[], guest_invept[];
 __asm__(".text\n"
         "guest_read:\n"
         "    mov probe_addr(%rip), %rax\n"
@@ -49,6 +49,8 @@ __asm__(".text\n"
         "    vmcall\n"
         "guest_ud:\n"
         "    ud2\n"
+        "guest_int:\n"
+        "    int $0x30\n"
         "guest_iret:\n"
         "    iretq\n"
         "guest_invept:\n"
@@ -335,6 +337,16 @@ static void test_event_delivery(void)
     CHECK_EQ(rd(VMCS_GUEST_LINEAR_ADDRESS), gate);
     CHECK_EQ(rd(VMCS_IDT_VECTORING_INFO_FIELD), 1u << 31 | 3 << 8 | 6);
     CHECK_EQ(rd(VMCS_GUEST_RIP), (uint64_t)guest_ud);
+    set_pte((void *)gate, EPT_RWX | EPT_WB);
+
+    /* a software interrupt: type 4, and the instruction length so the VMM can re-inject it */
+    gate = idtr.base + 0x30 * 16;
+    set_pte((void *)gate, EPT_X | EPT_WB);
+    run(guest_int, 0, R_EPT_VIOLATION);
+    CHECK_EQ(rd(VMCS_GUEST_PHYSICAL_ADDRESS), gate);
+    CHECK_EQ(rd(VMCS_IDT_VECTORING_INFO_FIELD), 1u << 31 | 4 << 8 | 0x30);
+    CHECK_EQ(rd(VMCS_VM_EXIT_INSTRUCTION_LEN), 2);
+    CHECK_EQ(rd(VMCS_GUEST_RIP), (uint64_t)guest_int);
     set_pte((void *)gate, EPT_RWX | EPT_WB);
 }
 
