@@ -163,10 +163,17 @@ static void X_RDPMC(cpu_t *c, const dinsn_t *d)
 }
 
 /* RDTSC(P): RDTSC exiting, else the TSC plus the TSC offset (26.3 "Changes to
- * Instruction Behavior in VMX Non-Root Operation"). */
+ * Instruction Behavior in VMX Non-Root Operation"). With "use TSC scaling" as
+ * well, the TSC is first multiplied by the TSC multiplier (a 128-bit product)
+ * and shifted right by 48; scaling alone does nothing. */
 static uint64_t guest_tsc(cpu_t *c)
 {
-    return cpu_tsc(c) + (PROC(USE_TSC_OFFSETTING) ? G(TSC_OFFSET) : 0);
+    uint64_t tsc = cpu_tsc(c);
+    if (!PROC(USE_TSC_OFFSETTING))
+        return tsc;
+    if (PROC(SECONDARY_CONTROLS) && PROC2(USE_TSC_SCALING))
+        tsc = (uint64_t)(((unsigned __int128)tsc * G(TSC_MULTIPLIER)) >> 48);
+    return tsc + G(TSC_OFFSET);
 }
 static void tsc_insn(cpu_t *c, const dinsn_t *d)
 {
@@ -396,7 +403,7 @@ static void X_MSR(cpu_t *c, const dinsn_t *d)
         return;
     run_plain(c, d);
     if (!write && msr == 0x10 && PROC(USE_TSC_OFFSETTING)) {
-        /* IA32_TIME_STAMP_COUNTER reads include the TSC offset (26.3) */
+        /* IA32_TIME_STAMP_COUNTER reads are scaled and offset as RDTSC (26.3) */
         uint64_t t = guest_tsc(c);
         c->gpr[R_RAX] = (uint32_t)t;
         c->gpr[R_RDX] = t >> 32;

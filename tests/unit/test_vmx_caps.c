@@ -80,11 +80,16 @@ static void test_misc_and_fixed(void **state)
 static void test_vmcs_enum_is_highest_existing_index(void **state)
 {
     /* with no optional feature in effect the highest index is Guest
-     * IA32_SYSENTER_CS (0x482a, index 21) */
-    uint32_t a0, a1;
+     * IA32_SYSENTER_CS (0x482a, index 21); the optional fields with higher
+     * indexes are the VMX-preemption timer value (0x482e, 23) and the TSC
+     * multiplier (0x2032, 25) */
+    uint32_t a0, a1, p0, p1;
     vmx_allowed(&everything, VMX_PIN, &a0, &a1);
-    if (a1 & VMX_CTL(PIN, PREEMPTION_TIMER))
-        assert_int_equal(msr(0x48a), 0x2e); /* VMX-preemption timer value, index 23 */
+    vmx_allowed(&everything, VMX_PROC2, &p0, &p1);
+    if (p1 & VMX_CTL(PROC2, USE_TSC_SCALING))
+        assert_int_equal(msr(0x48a), 0x32);
+    else if (a1 & VMX_CTL(PIN, PREEMPTION_TIMER))
+        assert_int_equal(msr(0x48a), 0x2e);
     else
         assert_int_equal(msr(0x48a), 0x2a);
 }
