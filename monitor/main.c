@@ -189,6 +189,7 @@ int main(int argc, char **argv)
     if (!m)
         die(ES_BAD_INPUT, "cannot create a machine with %llu MiB of RAM", (unsigned long long)(o.ram >> 20));
     vmx_attach(m);
+    m->tlb_permissive = o.tlb_permissive;
     /* IA32_FEATURE_CONTROL as firmware left it; its VMX-enable bit exists only with VMX */
     for (int i = 0; i < m->ncpus; i++)
         m->cpu[i]->msr_feature_control = o.feature_control & (model_has(model, FEAT_VMX) ? ~0ull : 1);

@@ -30,6 +30,8 @@
       "IA32_FEATURE_CONTROL at start: as after reset (default), locked with VMX enabled, locked without")      \
     O(TIMERRATE, "--", "preemption-timer-rate", "X",                                                       \
       "VMX-preemption timer rate: IA32_VMX_MISC[4:0] = X (0-31), it counts every 2^X TSC ticks")            \
+    O(TLB, "--", "tlb", "strict|permissive",                                                                 \
+      "VMX TLB: translations live as long as the SDM allows (default), or die at every VM entry/exit/INV*") \
     O(TRACE, "--", "trace", "FILE", "write every VM entry, VM exit and VMfail to FILE, one JSON object a line") \
     O(MONITOR, "--", "monitor", NULL, "start stopped in the monitor (REPL; docs/monitor.md)")                   \
     O(MONSCRIPT, "--", "monitor-script", "FILE", "run monitor commands from FILE instead of the terminal")       \
@@ -258,6 +260,13 @@ static int opt_value(options_t *o, enum opt_id id, const char *v, char *err, siz
     case OPT_GDBWAIT: o->gdb_wait = true; return 0;
     case OPT_FEATCTL: return opt_feature_control(o, v, err, errlen);
     case OPT_TRACE: o->trace = v; return 0;
+    case OPT_TLB:
+        if (strcmp(v, "strict") && strcmp(v, "permissive")) {
+            snprintf(err, errlen, "bad --tlb '%s' (strict or permissive)", v);
+            return -1;
+        }
+        o->tlb_permissive = v[0] == 'p';
+        return 0;
     case OPT_TIMERRATE: {
         char *end;
         errno = 0;

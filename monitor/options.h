@@ -58,6 +58,7 @@ typedef struct options {
     int64_t rtc_base;          /* Unix time the RTC reads at start (default RTC_DEFAULT_BASE) */
     uint64_t feature_control;  /* IA32_FEATURE_CONTROL at start (--feature-control; 0 as after reset) */
     const char *trace;         /* --trace FILE: VMX events as JSON Lines; NULL: off */
+    bool tlb_permissive;       /* --tlb=permissive (docs/vmx-tlb.md); default strict */
     int preemption_rate;       /* --preemption-timer-rate: IA32_VMX_MISC[4:0]; -1: the model's */
     bool monitor;              /* --monitor: start stopped in the REPL */
     const char *monitor_script;/* --monitor-script FILE (implies the monitor) */

@@ -188,7 +188,9 @@ bool vmx_cap_msr(const struct vmx_model *vm, uint64_t cr4_supported, uint32_t ms
     case 0x48c:
         if (!offers(vm, VMX_PROC2, VMX_CTL(PROC2, ENABLE_EPT) | VMX_CTL(PROC2, ENABLE_VPID)))
             return false;
-        *val = vm->ept_vpid_cap;
+        /* bits 31:0 report EPT, bits 63:32 VPID (INVVPID): each only with its control */
+        *val = vm->ept_vpid_cap & ((offers(vm, VMX_PROC2, VMX_CTL(PROC2, ENABLE_EPT)) ? 0xffffffffull : 0) |
+                                   (offers(vm, VMX_PROC2, VMX_CTL(PROC2, ENABLE_VPID)) ? ~0xffffffffull : 0));
         return true;
     case 0x48d: *val = ctl_msr(vm, VMX_PIN, true); return true;
     case 0x48e: *val = ctl_msr(vm, VMX_PROC, true); return true;

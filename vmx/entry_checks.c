@@ -187,6 +187,7 @@ int vmx_check_controls(struct entry_ctx *x)
     int apicv = vmx_check_apicv(x);
     if (apicv != CHK_PASS)
         return apicv;
+    CC(VPID_ZERO, secondary && CTL(PROC2, SECONDARY_VM_EXEC_CONTROL, ENABLE_VPID) && F(VIRTUAL_PROCESSOR_ID) == 0);
     if (secondary && CTL(PROC2, SECONDARY_VM_EXEC_CONTROL, ENABLE_EPT)) {
         int k = vmx_check_eptp(x->vm, x->c->model->maxphyaddr, F(EPT_POINTER));
         if (k != CHK_PASS)

@@ -15,6 +15,7 @@
 #include "emu/cpumodel.h"
 #include "emu/fault.h"
 #include "emu/machine.h"
+#include "emu/mmu.h"
 #include "emu/virt.h"
 #include "vmx/ept.h"
 #include "vmx/exit.h"
@@ -102,6 +103,10 @@ static _Noreturn void violation(cpu_t *c, const struct gpa_access *a, const stru
     }
     if (nmi_unblocked_by_iret(c))
         q |= Q_NMI_UNBLOCKED;
+    /* the violation invalidates the combined mappings of that linear address (SDM Vol. 3C
+     * "Operations that Invalidate Cached Mappings"): with VPID they would outlive the exit */
+    if (q & Q_GLA_VALID)
+        tlb_flush_page(c, a->la);
     ept_exit(c, EXIT_REASON_EPT_VIOLATION, a, q);
 }
 

@@ -21,6 +21,7 @@
 #include "vmx/apicv.h"
 #include "vmx/exit.h"
 #include "vmx/vmx.h"
+#include "vmx/vpid.h"
 
 #define G(name) vmcs_get(c, VMCS_##name)
 #define PROC(ident) ((G(CPU_BASED_VM_EXEC_CONTROL) & VMX_CTL(PROC, ident)) != 0)
@@ -107,6 +108,8 @@ static void X_VMX(cpu_t *c, const dinsn_t *d)
 {
     if (d->i.id == XI_INVEPT_GyMdq)
         vmx_invept_check_ud(c); /* also #UD without EPT or INVEPT support */
+    else if (d->i.id == XI_INVVPID_GyMdq)
+        vmx_invvpid_check_ud(c); /* also #UD without VPID or INVVPID support */
     else
         vmx_check_ud(c);
     const x86_insn *i = &d->i;

@@ -9,7 +9,9 @@
 
 #include "emu/cpumodel.h"
 #include "emu/fault.h"
+#include "emu/machine.h"
 #include "emu/mmu.h"
+#include "emu/tlb.h"
 #include "vmx/entry_checks.h"
 #include "vmx/ept.h"
 #include "vmx/vmx.h"
@@ -48,8 +50,13 @@ void op_invept(cpu_t *c, const dinsn_t *d)
         vmx_fail(c, "INVEPT", VMERR_INVALID_INVEPT_INVVPID);
         return;
     }
-    /* the TLB holds combined mappings of the current EPTP only and is flushed
-     * at every VM entry and exit: dropping everything covers both types */
-    tlb_flush_all(c);
+    /* single-context: that root's combined mappings, for every VPID and PCID;
+     * all-context: those of every root (emu/tlb.h, docs/vmx-tlb.md) */
+    if (c->m->tlb_permissive)
+        tlb_inv_everything(c);
+    else if (type == 1)
+        tlb_inv_ept(c, eptp);
+    else
+        tlb_inv_ept_all(c);
     vmx_succeed(c);
 }

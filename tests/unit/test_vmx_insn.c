@@ -280,7 +280,7 @@ static void test_vmread_vmwrite_failures(void **state)
         0x7777,                    /* no such index */
         1ull << 32 | 0x4400,       /* bits 63:32 of the encoding */
         0x4401,                    /* high access of a 32-bit field */
-        0x0000,                    /* VPID: "Enable VPID" is not offered */
+        0x0004,                    /* EPTP index: "EPT-violation #VE" is not offered */
         0x200e,                    /* PML address: no PML */
         0x1000 | 0x4400,           /* bit 12 */
     };

@@ -294,6 +294,12 @@ uint64_t ept_pointer(uint64_t *pml4, bool ad)
     return (uint64_t)pml4 | 6 | 3 << 3 | (ad ? 1u << 6 : 0);
 }
 
+int vmx_invvpid(uint64_t type, uint64_t desc_lo, uint64_t la)
+{
+    struct { uint64_t lo, la; } desc = { desc_lo, la };
+    VMX_INSN("invvpid %2, %1", : "r"(type), "m"(desc) : "r11", "cc", "memory");
+}
+
 int vmx_invept(uint64_t type, uint64_t eptp)
 {
     struct { uint64_t eptp, rsvd; } desc = { eptp, 0 };

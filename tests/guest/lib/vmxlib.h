@@ -107,6 +107,8 @@ uint64_t *ept_identity(void);
 uint64_t *ept_entry(uint64_t *pml4, uint64_t gpa, int level);
 /* EPTP for the table: WB, 4-level walk, accessed and dirty flags when ad. */
 uint64_t ept_pointer(uint64_t *pml4, bool ad);
+/* INVVPID of type with descriptor {desc_lo (VPID in bits 15:0), la}: VMX_OK, VMX_FAIL_* or VMX_EXC(vec). */
+int vmx_invvpid(uint64_t type, uint64_t desc_lo, uint64_t la);
 /* INVEPT of type with descriptor {eptp, 0}: VMX_OK, VMX_FAIL_* or VMX_EXC(vec). */
 int vmx_invept(uint64_t type, uint64_t eptp);
 
