@@ -9,7 +9,8 @@
  * Each INVVPID type then removes what it must and keeps what it may (a global
  * translation survives single-context-retaining-globals); root operation's own
  * translations survive VM entries and exits with VPID on; with "enable VPID" 0
- * every entry and exit invalidates. Then every failure: VPID 0 at VM entry,
+ * every entry and exit invalidates. With EPT, a missing INVEPT leaves the guest
+ * a stale combined translation the same way. Then every failure: VPID 0 at VM entry,
  * unsupported type, descriptor bits 63:16, VPID 0, a non-canonical address,
  * the VM exit in non-root operation (reason 53) and #UD outside VMX operation. */
 #include "guest.h"
@@ -21,6 +22,7 @@
 #define R_VMCALL 18
 #define R_INVVPID 53
 #define PROC_SECONDARY (1u << 31)
+#define PROC2_ENABLE_EPT (1u << 1)
 #define PROC2_ENABLE_VPID (1u << 5)
 #define CR4_PGE 0x80
 #define ERR_INVALID_CONTROL 7
@@ -157,6 +159,32 @@ int test_main(const struct mb_info *mbi)
     CHECK_EQ(guest_reads(), 0x1111);
     pt[0] = (uint64_t)frames[1] | PTE_P | PTE_W; /* no INVLPG: the VM exit did */
     CHECK_EQ(*(volatile uint64_t *)TEST_LA, 0x2222);
+
+    /* EPT with VPID: the guest's combined translation of TEST_LA outlives a change
+     * of the EPT entry until INVEPT (single-context: that EPT root) */
+    uint64_t *ept = ept_identity(), eptp = ept_pointer(ept, false);
+    uint64_t *leaf = ept_entry(ept, (uint64_t)frames[0], 1);
+    remap(0, 0);
+    vpid_controls(PROC2_ENABLE_VPID | PROC2_ENABLE_EPT, 1);
+    w(VMCS_EPT_POINTER, eptp);
+    CHECK_EQ(guest_reads(), 0x1111);
+    *leaf = (uint64_t)frames[1] | EPT_RWX | EPT_WB; /* guest-physical frames[0] -> host frames[1] */
+    CHECK_EQ(guest_reads(), expect(0, 1));
+    CHECK_EQ(vmx_invvpid(2, 0, 0), VMX_OK); /* INVVPID all-context removes combined mappings too */
+    CHECK_EQ(guest_reads(), 0x2222);
+    *leaf = (uint64_t)frames[0] | EPT_RWX | EPT_WB;
+    CHECK_EQ(guest_reads(), expect(1, 0));
+    CHECK_EQ(vmx_invept(1, ept_pointer(ept_new(), false)), VMX_OK); /* another root: no effect */
+    CHECK_EQ(guest_reads(), expect(1, 0));
+    CHECK_EQ(vmx_invept(1, eptp), VMX_OK);
+    CHECK_EQ(guest_reads(), 0x1111);
+    *leaf = (uint64_t)frames[1] | EPT_RWX | EPT_WB;
+    CHECK_EQ(guest_reads(), expect(0, 1));
+    CHECK_EQ(vmx_invept(2, 0), VMX_OK);
+    CHECK_EQ(guest_reads(), 0x2222);
+    *leaf = (uint64_t)frames[0] | EPT_RWX | EPT_WB;
+    CHECK_EQ(vmx_invept(2, 0), VMX_OK);
+    vpid_controls(PROC2_ENABLE_VPID, 1);
 
     /* failures: VMfailValid(28) */
     CHECK_EQ(vmx_invvpid(4, 1, 0), VMX_FAIL_VALID);

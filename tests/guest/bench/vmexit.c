@@ -5,7 +5,8 @@
  * and VMRESUMEs. After N round trips ("rounds=N" on the command line, default
  * 100000) the guest does HLT, which exits too ("HLT exiting" is on); the kernel
  * prints "rounds N" and ends with status 0. bench.sh divides N by the host
- * seconds of --stats. No VPID: the VMCS leaves "enable VPID" clear. With
+ * seconds of --stats. No VPID unless "vpid" is on the command line (then VPID 1:
+ * the guest's and the host's TLB contexts survive the round trips). With
  * "timer" on the command line the preemption timer is armed at every entry. */
 #include "guest.h"
 #include "vmxlib.h"
@@ -60,7 +61,9 @@ int test_main(const struct mb_info *mbi)
      * bit 6) with a value that never expires here, to show what an armed timer
      * costs a round trip. */
     bool timer = (mbi->flags & 0x4) && strstr((const char *)(uint64_t)mbi->cmdline, "timer");
-    vmcs_setup_controls(timer ? 1u << 6 : 0, 1u << 7, 0, 1u << 9, 1u << 9);
+    bool vpid = (mbi->flags & 0x4) && strstr((const char *)(uint64_t)mbi->cmdline, "vpid");
+    vmcs_setup_controls(timer ? 1u << 6 : 0, 1u << 7 | (vpid ? 1u << 31 : 0), vpid ? 1u << 5 : 0, 1u << 9, 1u << 9);
+    vmx_write(VMCS_VIRTUAL_PROCESSOR_ID, 1);
     vmx_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, 0xffffffffu);
     if (checks_failed)
         return check_result();
