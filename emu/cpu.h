@@ -268,6 +268,7 @@ typedef struct cpu {
      * boundary (VMX-preemption timer, monitor trap flag); UINT64_MAX: none.
      * The run loop folds it into its deadline and stops there exactly. */
     uint64_t virt_deadline;
+    uint64_t apic_access;    /* non-root with "virtualize APIC accesses": the APIC-access page (virt_ops.apic_access) */
     struct vmx_cpu *vmx;     /* vmx/'s per-vCPU state, NULL until VMX is first used */
     uint8_t exc_depth;       /* nesting of exception delivery, for #DF and triple fault */
     uint8_t exc_first;       /* vector of the exception being delivered (class for #DF rules) */

@@ -101,8 +101,8 @@ static void ept_final(cpu_t *c, uint64_t la, const pg_walk_t *w, enum mmu_access
     c->m->virt->gpa(c, &a, r);
 }
 
-/* Translate la for one access (within a page), through the TLB; #PF on failure. */
-static uint64_t xlate(cpu_t *c, uint64_t la, enum mmu_access acc, unsigned flags)
+/* Translate la for one access of size bytes (within a page), through the TLB; #PF on failure. */
+static uint64_t xlate(cpu_t *c, uint64_t la, int size, enum mmu_access acc, unsigned flags)
 {
     tlb_entry_t *e = tlb_slot(c, flags, la);
     uint64_t page = la & PAGE_MASK;
@@ -117,14 +117,19 @@ static uint64_t xlate(cpu_t *c, uint64_t la, enum mmu_access acc, unsigned flags
     if (!pg_walk(&ctx, la, acc, flags, &w))
         cpu_fault_pf(c, la, w.err);
     pg_update_ad(&ctx, &w, acc == ACC_WRITE);
+    struct gpa_result r, *ept = NULL;
     if (unlikely(c->ept)) {
-        struct gpa_result r;
         ept_final(c, la, &w, acc, &r);
-        fill(c, e, page, &ctx, &w, flags, &r);
-        return r.hpa;
+        ept = &r;
     }
-    fill(c, e, page, &ctx, &w, flags, NULL);
-    return w.pa;
+    /* the APIC-access page (after #PF and EPT violations, SDM Vol. 3C 30.4.1):
+     * never cached, so each access asks VMX again */
+    if (unlikely(c->nonroot) && (w.pa & PAGE_MASK) == c->apic_access) {
+        e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
+        return c->m->virt->apic_access(c, (unsigned)(w.pa & 0xfff), size, acc);
+    }
+    fill(c, e, page, &ctx, &w, flags, ept);
+    return ept ? r.hpa : w.pa;
 }
 
 /* Bytes [pa, pa+n) within one page: RAM directly, else byte by byte over the bus. */
@@ -172,7 +177,7 @@ static void check_write(cpu_t *c, uint64_t la, int n, unsigned flags)
     for (int done = 0, chunk; done < n; done += chunk) {
         uint64_t a = lin_at(c, la, done);
         chunk = page_chunk(a, n - done);
-        xlate(c, a, ACC_WRITE, flags);
+        xlate(c, a, chunk, ACC_WRITE, flags);
     }
 }
 
@@ -185,14 +190,14 @@ static void access_pages(cpu_t *c, uint64_t la, uint8_t *buf, int n, enum mmu_ac
     for (int done = 0, chunk; done < n; done += chunk) {
         uint64_t a = lin_at(c, la, done);
         chunk = page_chunk(a, n - done);
-        phys_bytes(c->m, xlate(c, a, acc, flags), buf + done, chunk, acc == ACC_WRITE);
+        phys_bytes(c->m, xlate(c, a, chunk, acc, flags), buf + done, chunk, acc == ACC_WRITE);
     }
 }
 
 static uint64_t rd(cpu_t *c, uint64_t la, int size, unsigned flags)
 {
     if (likely((la & 0xfff) + (unsigned)size <= 0x1000))
-        return phys_read(c->m, xlate(c, la, ACC_READ, flags), size);
+        return phys_read(c->m, xlate(c, la, size, ACC_READ, flags), size);
     uint64_t v = 0;
     access_pages(c, la, (uint8_t *)&v, size, ACC_READ, flags);
     return v;
@@ -201,7 +206,7 @@ static uint64_t rd(cpu_t *c, uint64_t la, int size, unsigned flags)
 static void wr(cpu_t *c, uint64_t la, int size, uint64_t val, unsigned flags)
 {
     if (likely((la & 0xfff) + (unsigned)size <= 0x1000)) {
-        uint64_t pa = xlate(c, la, ACC_WRITE, flags);
+        uint64_t pa = xlate(c, la, size, ACC_WRITE, flags);
         phys_write(c->m, pa, size, val); /* invalidates decoded code on the page */
         /* a page that no longer holds decoded code gets its fast write tag back; an
          * MMIO write may have flushed the TLB (an INIT to this vCPU, a VM exit), so the
@@ -251,12 +256,12 @@ void lin_probe_write(cpu_t *c, uint64_t la, int n)
 
 uint64_t mmu_translate_fetch(cpu_t *c, uint64_t la)
 {
-    return xlate(c, la, ACC_EXEC, c->cpl == 3 ? PGA_USER : 0);
+    return xlate(c, la, 1, ACC_EXEC, c->cpl == 3 ? PGA_USER : 0);
 }
 
 uint64_t mmu_translate(cpu_t *c, uint64_t la, enum mmu_access acc)
 {
-    return xlate(c, la, acc, acc == ACC_EXEC ? (c->cpl == 3 ? PGA_USER : 0) : cur_flags(c));
+    return xlate(c, la, 1, acc, acc == ACC_EXEC ? (c->cpl == 3 ? PGA_USER : 0) : cur_flags(c));
 }
 
 uint64_t mmu_probe(cpu_t *c, uint64_t la, enum mmu_access acc, int user, uint64_t *pa)

@@ -24,6 +24,10 @@
  *   emu/paging.c hand every guest-physical address to gpa(), which translates
  *   it through EPT or causes the VM exit. Root mode and EPT-off pay nothing:
  *   cpu_t.ept is tested only on TLB misses.
+ * - APIC accesses: in non-root operation a TLB miss whose (guest-)physical page
+ *   is cpu_t.apic_access hands the access to apic_access(), which redirects it
+ *   to the virtual-APIC page or causes the VM exit; the TLB keeps that page
+ *   invalid so every access misses. Root mode pays one test per TLB miss.
  * - A VM exit (or VM entry) inside a handler replaces the instruction: the code
  *   switches the vCPU's state and leaves through cpu_abort_insn().
  */
@@ -81,6 +85,10 @@ typedef struct virt_ops {
      * (cpu_abort_insn). With a->probe: false if EPT maps nothing there (not
      * present, misconfigured), else true with *r, and no side effects. */
     bool (*gpa)(cpu_t *c, const struct gpa_access *a, struct gpa_result *r);
+    /* An access of size bytes at offset off of the APIC-access page (non-root
+     * operation, cpu_t.apic_access): the physical address to access instead (in
+     * the virtual-APIC page), or the VM exit it causes (does not return). */
+    uint64_t (*apic_access)(cpu_t *c, unsigned off, int size, enum mmu_access acc);
 } virt_ops_t;
 
 /* Leave the current handler: the instruction was replaced by a transfer that

@@ -2,7 +2,8 @@
  * Virtual Interrupts"): the virtual-APIC page (30.1 "Virtual APIC State"), TPR,
  * PPR, EOI and self-IPI virtualization (30.1.2-30.1.5), evaluation and delivery
  * of virtual interrupts (30.2), CR8 accesses with "use TPR shadow" (30.3), the
- * x2APIC MSRs with "virtualize x2APIC mode" (30.5) and posted-interrupt
+ * APIC-access page (30.4, reached from emu/mmu.c through virt_ops.apic_access),
+ * the x2APIC MSRs with "virtualize x2APIC mode" (30.5) and posted-interrupt
  * processing (30.6).
  *
  * The virtual APIC's registers live in guest memory, in the virtual-APIC page,
@@ -66,14 +67,20 @@ static void set_status(cpu_t *c, unsigned rvi_, unsigned svi_)
 }
 
 /* A trap-like VM exit: the instruction completed, so the STI/MOV SS blocking it
- * ran under has ended; RIP already points past it. */
-static _Noreturn void trap_exit(cpu_t *c, uint32_t reason, uint64_t qual)
+ * ran under has ended; RIP already points past it. Returns true: inside an
+ * instruction handler the caller then leaves through cpu_abort_insn (done()). */
+static bool trap_exit(cpu_t *c, uint32_t reason, uint64_t qual)
 {
     c->intr_shadow = 0;
     vmx_exit_insn(c, 0, 0);
     vmcs_set(c, VMCS_VM_EXIT_INTR_INFO, 0);
     vmx_vmexit(c, reason, qual);
-    cpu_abort_insn(c);
+    return true;
+}
+static void done(cpu_t *c, bool exited)
+{
+    if (exited)
+        cpu_abort_insn(c);
 }
 
 /* 30.2.1 "Evaluation of Pending Virtual Interrupts". */
@@ -94,19 +101,21 @@ static void ppr_virtualization(cpu_t *c)
     vapic_write(c, V_PPR, ((vtpr >> 4) & 0xf) >= (s >> 4) ? vtpr & 0xff : s & 0xf0);
 }
 
-/* 30.1.2 "TPR Virtualization". */
-static void tpr_virtualization(cpu_t *c)
+/* 30.1.2 "TPR Virtualization"; true if it caused a VM exit. */
+static bool tpr_virtualization(cpu_t *c)
 {
     if (PROC2(VIRTUAL_INTR_DELIVERY)) {
         ppr_virtualization(c);
         evaluate(c);
-    } else if (((vapic_read(c, V_TPR) >> 4) & 0xf) < (G(TPR_THRESHOLD) & 0xf)) {
-        trap_exit(c, EXIT_REASON_TPR_BELOW_THRESHOLD, 0);
+        return false;
     }
+    if (((vapic_read(c, V_TPR) >> 4) & 0xf) < (G(TPR_THRESHOLD) & 0xf))
+        return trap_exit(c, EXIT_REASON_TPR_BELOW_THRESHOLD, 0);
+    return false;
 }
 
-/* 30.1.4 "EOI Virtualization". */
-static void eoi_virtualization(cpu_t *c)
+/* 30.1.4 "EOI Virtualization"; true if it caused a VM exit. */
+static bool eoi_virtualization(cpu_t *c)
 {
     unsigned vec = svi(c);
     vec_set(c, V_ISR, (int)vec, false);
@@ -114,8 +123,9 @@ static void eoi_virtualization(cpu_t *c)
     ppr_virtualization(c);
     uint64_t bitmap = vmcs_get(c, VMCS_EOI_EXIT_BITMAP0 + (int)(vec >> 6));
     if ((bitmap >> (vec & 63)) & 1)
-        trap_exit(c, EXIT_REASON_EOI_INDUCED, vec);
+        return trap_exit(c, EXIT_REASON_EOI_INDUCED, vec);
     evaluate(c);
+    return false;
 }
 
 /* 30.1.5 "Self-IPI Virtualization". */
@@ -126,10 +136,89 @@ static void self_ipi_virtualization(cpu_t *c, unsigned vec)
     evaluate(c);
 }
 
+/* ---- 30.4 "Virtualizing Memory-Mapped APIC Accesses" ---- */
+
+enum { V_ICR_LO = 0x300, V_ICR_HI = 0x310 };
+
+/* 30.4.2: the registers a read is virtualized for (the 16-byte-aligned offset reg);
+ * without APIC-register virtualization only VTPR. */
+static bool read_virtualized(cpu_t *c, unsigned reg)
+{
+    if (!PROC2(APIC_REGISTER_VIRT))
+        return reg == V_TPR;
+    return !(reg & 0xf) && (reg == 0x20 || reg == 0x30 || reg == V_TPR || reg == V_EOI || (reg >= 0xd0 && reg <= 0xf0) ||
+                            (reg >= V_ISR && reg <= 0x280) || (reg >= V_ICR_LO && reg <= 0x380) || reg == 0x3e0);
+}
+
+/* 30.4.3.1: the registers a write is virtualized for. */
+static bool write_virtualized(cpu_t *c, unsigned reg)
+{
+    bool arv = PROC2(APIC_REGISTER_VIRT);
+    if (reg == V_TPR)
+        return true;
+    if (reg == V_EOI || reg == V_ICR_LO)
+        return arv || PROC2(VIRTUAL_INTR_DELIVERY);
+    return arv && !(reg & 0xf) && (reg == 0x20 || (reg >= 0xd0 && reg <= 0xf0) || reg == 0x280 ||
+                                   (reg >= V_ICR_HI && reg <= 0x380) || reg == 0x3e0);
+}
+
+/* 30.4.3.3 "APIC-Write Emulation", after the writing instruction completed;
+ * true if it caused a VM exit. */
+static bool apic_write_emulation(cpu_t *c, unsigned off)
+{
+    bool vid = PROC2(VIRTUAL_INTR_DELIVERY);
+    switch (off & ~3u) {
+    case V_TPR:
+        vapic_write(c, V_TPR, vapic_read(c, V_TPR) & 0xff); /* bytes 83H:81H cleared */
+        return tpr_virtualization(c);
+    case V_EOI:
+        if (vid)
+            return eoi_virtualization(c);
+        break;
+    case V_ICR_LO: {
+        /* a self IPI: fixed, edge, shorthand self, reserved bits clear, vector 16-255 */
+        uint32_t icr = vapic_read(c, V_ICR_LO);
+        if (vid && !(icr & 0xfff3b700u) && ((icr >> 18) & 3) == 1 && (icr & 0xf0)) {
+            self_ipi_virtualization(c, icr & 0xff);
+            return false;
+        }
+        break;
+    }
+    case V_ICR_HI:
+        vapic_write(c, V_ICR_HI, vapic_read(c, V_ICR_HI) & 0xff000000u); /* bits 23:0 cleared */
+        return false;
+    }
+    return trap_exit(c, EXIT_REASON_APIC_WRITE, off);
+}
+
+uint64_t vmx_apicv_access(cpu_t *c, unsigned off, int size, enum mmu_access acc)
+{
+    /* virtualized: an access entirely within one 32-bit register (30.4.2, 30.4.3.1),
+     * and only with "use TPR shadow" */
+    if (acc != ACC_EXEC && PROC(USE_TPR_SHADOW) && (off & 3) + (unsigned)size <= 4) {
+        unsigned reg = off & ~3u;
+        if (acc == ACC_READ && read_virtualized(c, reg))
+            return G(VIRTUAL_APIC_PAGE_ADDR) + off;
+        if (acc == ACC_WRITE && write_virtualized(c, reg)) {
+            vmx_state(c)->apic_write = off + 1; /* emulated once the instruction completes */
+            c->stop |= STOP_VMX;
+            return G(VIRTUAL_APIC_PAGE_ADDR) + off;
+        }
+    }
+    /* APIC-access VM exit (fault-like): qualification offset [11:0], access type
+     * [15:12] 0 linear read, 1 linear write, 2 linear instruction fetch (28.2.1) */
+    uint64_t type = acc == ACC_READ ? 0 : acc == ACC_WRITE ? 1 : 2;
+    vmx_exit_insn(c, (uint32_t)(c->rip - c->insn_rip), 0);
+    c->rip = c->insn_rip;
+    vmcs_set(c, VMCS_VM_EXIT_INTR_INFO, 0);
+    vmx_vmexit(c, EXIT_REASON_APIC_ACCESS, off | type << 12);
+    cpu_abort_insn(c);
+}
+
 void vmx_apicv_mov_to_cr8(cpu_t *c, uint64_t src)
 {
     vapic_write(c, V_TPR, (uint32_t)(src & 0xf) << 4);
-    tpr_virtualization(c);
+    done(c, tpr_virtualization(c));
 }
 
 uint64_t vmx_apicv_mov_from_cr8(cpu_t *c)
@@ -167,11 +256,11 @@ bool vmx_apicv_msr(cpu_t *c, uint32_t msr, bool write)
     vapic_write(c, off, (uint32_t)val);
     vapic_write(c, off + 4, 0);
     if (msr == 0x808)
-        tpr_virtualization(c);
+        done(c, tpr_virtualization(c));
     else if (msr == 0x80b)
-        eoi_virtualization(c);
+        done(c, eoi_virtualization(c));
     else if (val < 16) /* vectors 0-15 are illegal: the VMM emulates the write (APIC-write VM exit) */
-        trap_exit(c, EXIT_REASON_APIC_WRITE, V_SELF_IPI);
+        done(c, trap_exit(c, EXIT_REASON_APIC_WRITE, V_SELF_IPI));
     else
         self_ipi_virtualization(c, (unsigned)val);
     return true;
@@ -181,6 +270,9 @@ void vmx_apicv_entry(cpu_t *c)
 {
     struct vmx_cpu *v = vmx_state(c);
     v->virq = false;
+    v->apic_write = 0;
+    /* emu/mmu.c hands accesses to this page to vmx_apicv_access */
+    c->apic_access = PROC2(VIRTUALIZE_APIC_ACCESSES) ? G(APIC_ACCESS_ADDR) : UINT64_MAX;
     if (PROC2(VIRTUAL_INTR_DELIVERY)) {
         ppr_virtualization(c);
         evaluate(c);
@@ -207,6 +299,16 @@ bool vmx_apicv_pending(cpu_t *c)
 /* 30.2.2: delivered with the priority of interrupt-window exiting (above
  * external interrupts), waking the vCPU from HLT; the IDT delivery is that of an
  * external interrupt (a fault during it reports one as IDT-vectoring information). */
+bool vmx_apicv_complete(cpu_t *c)
+{
+    struct vmx_cpu *v = vmx_state(c);
+    if (!v->apic_write)
+        return false;
+    unsigned off = v->apic_write - 1;
+    v->apic_write = 0;
+    return apic_write_emulation(c, off);
+}
+
 void vmx_apicv_boundary(cpu_t *c)
 {
     struct vmx_cpu *v = vmx_state(c);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "emu/cpu.h"
+#include "emu/exec.h"
 
 /* MOV to CR8 with "use TPR shadow" (30.3): VTPR = src[3:0] << 4, then TPR
  * virtualization, which may end the instruction with a trap-like VM exit. */
@@ -29,11 +30,21 @@ void vmx_apicv_entry(cpu_t *c);
  * TPR-below-threshold VM exit of an entry whose VTPR is below the threshold. */
 void vmx_apicv_entry_tpr(cpu_t *c);
 
+/* At the boundary after an instruction that wrote the APIC-access page: the
+ * APIC-write emulation it left pending (30.4.3.3), first of all boundary events
+ * as it completes that instruction; true if it caused a VM exit. */
+bool vmx_apicv_complete(cpu_t *c);
 /* At an instruction boundary: deliver a recognized virtual interrupt when
  * RFLAGS.IF = 1 and nothing blocks it (30.2.2 "Virtual-Interrupt Delivery"). */
 void vmx_apicv_boundary(cpu_t *c);
 /* Whether a virtual interrupt is recognized (an open interrupt window delivers it). */
 bool vmx_apicv_pending(cpu_t *c);
+
+/* virt_ops.apic_access: an access of size bytes at offset off of the APIC-access
+ * page with "virtualize APIC accesses" (30.4): the virtual-APIC page address to
+ * access instead (a write is emulated at the next instruction boundary), or an
+ * APIC-access VM exit (does not return). */
+uint64_t vmx_apicv_access(cpu_t *c, unsigned off, int size, enum mmu_access acc);
 
 /* An external interrupt with vector vec was acknowledged in non-root operation:
  * true when it was the posted-interrupt notification vector and "process posted

@@ -3,6 +3,7 @@
  * Exits", 26.5 "Features for Monitoring Guest Software: ... VMX-Preemption
  * Timer, Monitor Trap Flag", 27.7 "Special Features of VM Entry"):
  *
+ *   0. completing an instruction that wrote the APIC-access page (vmx/apicv.c)
  *   1. a monitor-trap-flag (MTF) VM exit (reason 37)
  *   2. pending debug exceptions: the #DB trap (single step, or pending from VM entry)
  *   3. the VMX-preemption timer at 0 (reason 52)
@@ -146,6 +147,8 @@ bool vmx_boundary(cpu_t *c)
         return false;
     struct vmx_cpu *v = vmx_state(c);
 
+    if (vmx_apicv_complete(c)) /* the previous instruction's APIC-access page write */
+        return true;
     if (mtf_due(c, v))
         return boundary_exit(c, EXIT_REASON_MONITOR_TRAP_FLAG);
     /* Debug traps wait while MOV SS blocks events (27.7.3 "Delivery of Pending

@@ -11,6 +11,7 @@
 
 #include "emu/cpumodel.h"
 #include "emu/virt.h"
+#include "vmx/apicv.h"
 #include "vmx/vmx.h"
 
 const struct vmx_model *vmx_model_of(const cpu_t *c)
@@ -50,6 +51,7 @@ static const virt_ops_t vmx_ops = {
     .init_signal = vmx_init_signal,
     .task_switch = vmx_task_switch,
     .gpa = vmx_gpa,
+    .apic_access = vmx_apicv_access,
 };
 
 void vmx_attach(machine_t *m)

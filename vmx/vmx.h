@@ -72,6 +72,7 @@ struct vmx_cpu {
      * last one and of the first of the current loop */
     bool ple_seen;
     uint64_t ple_last, ple_first;
+    unsigned apic_write;               /* 1 + offset of a virtualized APIC-access page write to emulate, or 0 */
 };
 
 /* The CPU model's VMX capabilities, or NULL when the model has no VMX. */

@@ -13,6 +13,12 @@
  *  - Posted interrupts (30.6): a physical self IPI with the notification vector
  *    pending at VM entry moves the descriptor's PIR into VIRR and is delivered
  *    as a virtual interrupt without a VM exit; another vector exits (reason 1).
+ *  - The APIC-access page (30.4): the guest's loads and stores there reach the
+ *    virtual-APIC page (VTPR, version, a self IPI through ICR, EOI), a store
+ *    to another register is an APIC-write exit (56) after the instruction, a
+ *    load of a register that is not virtualized an APIC-access exit (44) before
+ *    it; the page itself is never touched. With "virtualize APIC accesses" a
+ *    TPR threshold above VTPR makes VM entry exit at once (43) instead of failing.
  *  - The VM-entry checks on these controls, each one VMfailValid(7). */
 #include "guest.h"
 #include "vmxlib.h"
@@ -24,6 +30,7 @@
 #define PROC_TPR (1u << 21)
 #define PROC_MSR_BITMAPS (1u << 28)
 #define PROC_SEC (1u << 31)
+#define P2_VAA (1u << 0)
 #define P2_X2APIC (1u << 4)
 #define P2_ARV (1u << 8)
 #define P2_VID (1u << 9)
@@ -34,6 +41,7 @@
 
 static uint8_t guest_stack[8192] __attribute__((aligned(16)));
 static uint8_t *vapic, *msr_bitmap, *pi_desc;
+static volatile uint32_t *volatile apage; /* the APIC-access page (reloaded: exits keep no registers) */
 static uint32_t *vreg(unsigned off) { return (uint32_t *)(vapic + off); }
 
 /* ---- the guest's code (non-root operation) ---- */
@@ -79,6 +87,26 @@ static void guest_vid(void)
     g.n_masked = g.n;
     wrmsr(0x808, 0); /* TPR virtualization evaluates again: 52H is delivered */
     g.n_unmasked = g.n;
+    __asm__ volatile("vmcall");
+    for (;;)
+        ;
+}
+
+static void mhandler(struct trap_frame *f)
+{
+    g.vec[g.n++ & 7] = f->vec;
+    apage[0xb0 / 4] = 0; /* EOI through the APIC-access page */
+}
+
+static void guest_mmio(void)
+{
+    g.tpr = apage[0x80 / 4];
+    g.ver = apage[0x30 / 4];
+    apage[0x80 / 4] = 0;
+    apage[0x300 / 4] = 1u << 18 | 0x61; /* self IPI: taken right after this store */
+    g.n_after_sti = g.n;
+    apage[0x380 / 4] = 1234;           /* timer initial count: APIC-write exit */
+    g.irr1 = apage[0x390 / 4];         /* current count: APIC-access exit, skipped by the host */
     __asm__ volatile("vmcall");
     for (;;)
         ;
@@ -241,6 +269,52 @@ static void test_posted(void)
     BAD_CONTROL();
 }
 
+static void test_apic_access(void)
+{
+    /* TPR shadow without VID: a threshold above VTPR exits right after VM entry */
+    vmcs_setup_controls(PIN_EXTINT, PROC_TPR | PROC_SEC, P2_VAA, EXIT_HOST64, ENTRY_IA32E);
+    w(VMCS_APIC_ACCESS_ADDR, (uint64_t)apage);
+    w(VMCS_TPR_THRESHOLD, 3);
+    *vreg(0x80) = 0x20;
+    start_guest(guest_mmio);
+    resume_expect(0, 43);
+    CHECK_EQ(rd(VMCS_GUEST_RIP), (uint64_t)guest_mmio);
+
+    vmcs_setup_controls(PIN_EXTINT, PROC_TPR | PROC_SEC, P2_VAA | P2_ARV | P2_VID, EXIT_HOST64, ENTRY_IA32E);
+    w(VMCS_TPR_THRESHOLD, 0);
+    w(VMCS_GUEST_INTR_STATUS, 0);
+    *vreg(0x30) = 0x70015;
+    set_trap_handler(0x61, mhandler);
+    g.n = 0;
+    start_guest(guest_mmio);
+    w(VMCS_GUEST_RFLAGS, 2 | 1u << 9);
+    resume_expect(0, 56);
+    CHECK_EQ(rd(VMCS_EXIT_QUALIFICATION), 0x380);
+    CHECK_EQ(*vreg(0x380), 1234);
+    resume_expect(0, 44);
+    CHECK_EQ(rd(VMCS_EXIT_QUALIFICATION), 0x390); /* linear read (type 0) of offset 390H */
+    w(VMCS_GUEST_RIP, rd(VMCS_GUEST_RIP) + rd(VMCS_VM_EXIT_INSTRUCTION_LEN));
+    resume_expect(0, 18);
+    CHECK_EQ(g.tpr, 0x20);
+    CHECK_EQ(g.ver, 0x70015);
+    CHECK_EQ(g.n_after_sti, 1);
+    CHECK_EQ(g.vec[0], 0x61);
+    CHECK_EQ(*vreg(0x80), 0);
+    CHECK_EQ(*vreg(0x130), 0); /* VISR: the EOI ended 61H */
+    CHECK_EQ(rd(VMCS_GUEST_INTR_STATUS), 0);
+    uint32_t touched = 0;
+    for (int k = 0; k < 1024; k++)
+        touched |= apage[k];
+    CHECK_EQ(touched, 0);
+    /* "virtualize x2APIC mode" excludes it */
+    w(VMCS_GUEST_RIP, rd(VMCS_GUEST_RIP) + 3);
+    w(VMCS_SECONDARY_VM_EXEC_CONTROL, P2_VAA | P2_X2APIC);
+    BAD_CONTROL();
+    w(VMCS_SECONDARY_VM_EXEC_CONTROL, P2_VAA);
+    w(VMCS_APIC_ACCESS_ADDR, (uint64_t)apage + 0x10);
+    BAD_CONTROL();
+}
+
 int test_main(const struct mb_info *mbi)
 {
     vmx_lib_init();
@@ -249,6 +323,7 @@ int test_main(const struct mb_info *mbi)
     vapic = vmx_page();
     msr_bitmap = vmx_page();
     pi_desc = vmx_page();
+    apage = vmx_page();
     CHECK_EQ(vmx_on(vmxon_region), VMX_OK);
     CHECK_EQ(vmx_clear(vmcs), VMX_OK);
     CHECK_EQ(vmx_ptrld(vmcs), VMX_OK);
@@ -256,6 +331,7 @@ int test_main(const struct mb_info *mbi)
     vmcs_setup_guest64((uint64_t)guest_tpr, (uint64_t)guest_stack + sizeof guest_stack);
     test_tpr_shadow();
     test_vid();
+    test_apic_access();
     test_posted();
     CHECK_EQ(vmx_off(), VMX_OK);
     return check_result();

@@ -13,6 +13,7 @@
 #define VAPIC 0xb000ull
 #define MSR_BITMAP_PA 0xc000ull
 #define PI_DESC 0xd000ull
+#define APIC_PAGE 0xe000ull /* the APIC-access page */
 #define NV 0xf2
 
 #define PROC_TPR VMX_CTL(PROC, USE_TPR_SHADOW)
@@ -20,6 +21,7 @@
 #define P2_X2APIC VMX_CTL(PROC2, VIRTUALIZE_X2APIC)
 #define P2_ARV VMX_CTL(PROC2, APIC_REGISTER_VIRT)
 #define P2_VID VMX_CTL(PROC2, VIRTUAL_INTR_DELIVERY)
+#define P2_VAA VMX_CTL(PROC2, VIRTUALIZE_APIC_ACCESSES)
 
 static uint32_t vapic(unsigned off) { return (uint32_t)phys_read(m, VAPIC + off, 4); }
 static void set_vapic(unsigned off, uint32_t v) { phys_write(m, VAPIC + off, 4, v); }
@@ -274,6 +276,146 @@ static void test_intr_window_exiting_blocks_recognition(void **state)
     assert_false(vmx_state(c)->virq);
 }
 
+/* ---- 30.4: the APIC-access page ---- */
+
+/* MOV EAX, [APIC_PAGE + off] and MOV [APIC_PAGE + off], EAX (7 bytes each). */
+#define LOAD(off) RUN(0x8b, 0x04, 0x25, (off) & 0xff, 0xe0 | (off) >> 8, 0, 0)
+#define STORE(off) RUN(0x89, 0x04, 0x25, (off) & 0xff, 0xe0 | (off) >> 8, 0, 0)
+
+static void apic_access(uint32_t vtpr, uint32_t thr, uint32_t p2)
+{
+    tpr_shadow(vtpr, thr, P2_VAA | p2);
+    W(APIC_ACCESS_ADDR, APIC_PAGE);
+}
+
+static void expect_apic_access_exit(uint64_t qual, uint64_t rip)
+{
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_APIC_ACCESS);
+    assert_int_equal(R(EXIT_QUALIFICATION), qual);
+    assert_int_equal(R(GUEST_RIP), rip); /* fault-like */
+    assert_int_equal(R(VM_EXIT_INSTRUCTION_LEN), 7);
+}
+
+static void test_apic_access_without_tpr_shadow(void **state)
+{
+    apic_access(0, 0, 0);
+    W(CPU_BASED_VM_EXEC_CONTROL, R(CPU_BASED_VM_EXEC_CONTROL) & ~PROC_TPR);
+    vg_launch();
+    uint64_t rip = c->rip;
+    assert_int_equal(LOAD(0x80), EXITED); /* every access exits */
+    expect_apic_access_exit(0x080, rip);
+    assert_int_equal(vmresume(), EXITED);
+    rip = c->rip;
+    assert_int_equal(STORE(0x84), EXITED);
+    expect_apic_access_exit(0x1084, rip); /* type 1: linear write */
+}
+
+static void test_apic_access_tpr(void **state)
+{
+    apic_access(0x50, 3, 0);
+    phys_write(m, APIC_PAGE + 0x80, 4, 0xdead); /* the page itself is never used */
+    vg_launch();
+    assert_int_equal(LOAD(0x80), NOFAULT);
+    assert_int_equal(c->gpr[R_RAX], 0x50);
+    c->gpr[R_RAX] = 0x4f;
+    assert_int_equal(STORE(0x80), NOFAULT);
+    assert_int_equal(vapic(0x80), 0x4f);
+    assert_int_equal(phys_read(m, APIC_PAGE + 0x80, 4), 0xdead);
+    vmx_boundary(c); /* APIC-write emulation: 4 >= 3, no exit */
+    assert_true(c->nonroot);
+    uint64_t rip = c->rip;
+    assert_int_equal(RUN(0x48, 0x8b, 0x04, 0x25, 0x80, 0xe0, 0, 0), EXITED); /* 8 bytes: exits */
+    assert_int_equal(R(EXIT_QUALIFICATION), 0x080);
+    assert_int_equal(R(GUEST_RIP), rip);
+    assert_int_equal(vmresume(), EXITED);
+    rip = c->rip;
+    assert_int_equal(LOAD(0x30), EXITED); /* no register virtualization: only VTPR */
+    expect_apic_access_exit(0x030, rip);
+    assert_int_equal(vmresume(), EXITED);
+    c->gpr[R_RAX] = 0x1ff10; /* TPR 10H: below the threshold after the instruction */
+    assert_int_equal(STORE(0x80), NOFAULT);
+    rip = c->rip;
+    vmx_boundary(c);
+    assert_false(c->nonroot);
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_TPR_BELOW_THRESHOLD);
+    assert_int_equal(R(GUEST_RIP), rip); /* trap-like */
+    assert_int_equal(vapic(0x80), 0x10); /* bytes 83H:81H cleared */
+    /* with "virtualize APIC accesses" the entry does not fail: it exits at once */
+    assert_int_equal(vmresume(), EXITED);
+    assert_false(c->nonroot);
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_TPR_BELOW_THRESHOLD);
+    assert_int_equal(R(GUEST_RIP), rip);
+}
+
+static void test_apic_access_register_virt_and_vid(void **state)
+{
+    apic_access(0, 0, P2_ARV | P2_VID);
+    W(PIN_BASED_VM_EXEC_CONTROL, vg_allowed0(VMX_PIN) | VMX_CTL(PIN, EXT_INTR_EXITING));
+    set_vapic(0x30, 0x50014);
+    vg_launch();
+    assert_int_equal(LOAD(0x30), NOFAULT);
+    assert_int_equal(c->gpr[R_RAX], 0x50014);
+    uint64_t rip = c->rip;
+    assert_int_equal(LOAD(0x390), EXITED); /* current count: not virtualized */
+    expect_apic_access_exit(0x390, rip);
+    assert_int_equal(vmresume(), EXITED);
+    /* a self IPI through ICR low: virtualized, recognized */
+    c->gpr[R_RAX] = 1u << 18 | 0x61;
+    assert_int_equal(STORE(0x300), NOFAULT);
+    vmx_boundary(c); /* emulation, then delivery (IF = 0: not yet) */
+    assert_int_equal(R(GUEST_INTR_STATUS), 0x61);
+    assert_true(vmx_state(c)->virq);
+    /* an IPI to another APIC: APIC-write exit with the offset */
+    c->gpr[R_RAX] = 0x62;
+    assert_int_equal(STORE(0x300), NOFAULT);
+    rip = c->rip;
+    vmx_boundary(c);
+    assert_false(c->nonroot);
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_APIC_WRITE);
+    assert_int_equal(R(EXIT_QUALIFICATION), 0x300);
+    assert_int_equal(R(GUEST_RIP), rip);
+    assert_int_equal(vapic(0x300), 0x62);
+    /* LDR with register virtualization: written, then an APIC-write exit */
+    assert_int_equal(vmresume(), EXITED);
+    c->gpr[R_RAX] = 0x5000000;
+    assert_int_equal(STORE(0xd0), NOFAULT);
+    vmx_boundary(c);
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_APIC_WRITE);
+    assert_int_equal(R(EXIT_QUALIFICATION), 0xd0);
+    assert_int_equal(vapic(0xd0), 0x5000000);
+    /* ICR high: bits 23:0 cleared, no exit */
+    assert_int_equal(vmresume(), EXITED);
+    c->gpr[R_RAX] = 0x3ffffff;
+    assert_int_equal(STORE(0x310), NOFAULT);
+    vmx_boundary(c);
+    assert_true(c->nonroot);
+    assert_int_equal(vapic(0x310), 0x3000000);
+    /* EOI through the page with VID: EOI virtualization */
+    set_vapic(0x110, 1u << 2); /* 22H in service */
+    W(GUEST_INTR_STATUS, 0x2200 | R(GUEST_INTR_STATUS));
+    W(EOI_EXIT_BITMAP0, 1ull << 0x22);
+    c->gpr[R_RAX] = 0;
+    assert_int_equal(STORE(0xb0), NOFAULT);
+    vmx_boundary(c);
+    assert_int_equal(R(VM_EXIT_REASON), EXIT_REASON_EOI_INDUCED);
+    assert_int_equal(R(EXIT_QUALIFICATION), 0x22);
+}
+
+static void test_apic_access_entry_checks(void **state)
+{
+    apic_access(0, 0, 0);
+    assert_int_equal(check_controls(), CHK_PASS);
+    W(APIC_ACCESS_ADDR, APIC_PAGE + 8);
+    assert_int_equal(check_controls(), CHK_APIC_ACCESS_ADDR);
+    W(APIC_ACCESS_ADDR, APIC_PAGE);
+    W(SECONDARY_VM_EXEC_CONTROL, P2_VAA | P2_X2APIC);
+    assert_int_equal(check_controls(), CHK_X2APIC_AND_APIC_ACCESS);
+    /* the threshold against VTPR is not checked with "virtualize APIC accesses" */
+    W(SECONDARY_VM_EXEC_CONTROL, P2_VAA);
+    W(TPR_THRESHOLD, 0xf);
+    assert_int_equal(check_controls(), CHK_PASS);
+}
+
 /* ---- 30.6: posted-interrupt processing ---- */
 static int ack_vec;
 static int fake_ack(void *opaque, int cpu) { return ack_vec; }
@@ -321,6 +463,10 @@ int main(void)
         T(test_vid_blocked_by_tpr_then_eoi),
         T(test_self_ipi_illegal_vector),
         T(test_intr_window_exiting_blocks_recognition),
+        T(test_apic_access_without_tpr_shadow),
+        T(test_apic_access_tpr),
+        T(test_apic_access_register_virt_and_vid),
+        T(test_apic_access_entry_checks),
         T(test_posted_interrupts),
 #undef T
     };
