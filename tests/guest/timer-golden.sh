@@ -5,16 +5,21 @@
 # announced (the guest runs one-cycle instructions only, so the first
 # instruction boundary at or after the expiry is the expiry itself), and compare
 # the whole trace byte for byte with tests/guest/golden/vmx_timer.jsonl.
-# --update writes the golden file instead. Status: 0 good, 1 a check or the
+# A change to the kernel, its library (tests/guest/lib) or the emulator's timing
+# changes the trace: check the diff, then accept it with --update, which writes
+# the golden file instead (after the expiry checks). Status: 0 good, 1 a check or the
 # comparison failed (the reason is printed), 2 the run itself failed.
 update=0
 [ "$1" = --update ] && update=1 && shift
 BUILD=${1:-build}
 GOLDEN=$(dirname "$0")/golden/vmx_timer.jsonl
-TRACE=$BUILD/guest/logs/vmx_timer.trace.jsonl
 mkdir -p "$BUILD/guest/logs"
-"$BUILD/vmxemu" --cpu skylake-server-vmx --preemption-timer-rate 3 --trace "$TRACE" -append rate=3 \
-    "$BUILD/guest/vmx_timer.elf" >/dev/null
+TRACE=$(cd "$BUILD/guest/logs" && pwd)/vmx_timer.trace.jsonl
+EMU=$(cd "$BUILD" && pwd)/vmxemu
+# run from the kernel's directory: the kernel's command line starts with the file
+# name as given, and its length changes the boot's cycle counts
+(cd "$BUILD/guest" && "$EMU" --cpu skylake-server-vmx --preemption-timer-rate 3 --trace "$TRACE" -append rate=3 \
+    vmx_timer.elf >/dev/null)
 st=$?
 if [ "$st" -ne 1 ]; then
     echo "timer-golden: vmx_timer.elf ended with status $st, expected 1"
