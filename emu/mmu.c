@@ -76,6 +76,7 @@ static void fill(cpu_t *c, tlb_entry_t *e, uint64_t page, const pg_ctx_t *ctx, c
         x_ok &= ept->x;
         dirty &= ept->dirty;
     }
+    tlb_note_fill(c, e);
     e->tag_r = page | (smap || !r_ok ? TLB_INVALID : slow);
     e->tag_w = page | (smap || !w_ok ? TLB_INVALID
                                      : slow | (dirty ? 0 : TLB_SLOW_DIRTY) |

@@ -3,9 +3,11 @@
  * INVPCID, MOV to CR0/CR3/CR4, EFER), VMX's INVVPID and INVEPT, and new code
  * pages (stores to them must take the slow path in every context).
  *
- * Emptying a context is a memset of its 96 KiB; contexts that have not been
- * current since they were last emptied are known empty and skipped, so a VM
- * entry or exit without VPID empties one context, as one flush did before.
+ * Emptying a context invalidates the entries filled since it was last emptied
+ * (its fill log; a memset of its 96 KiB when the log overflowed); contexts that
+ * have not been current since they were last emptied are known empty and
+ * skipped, so a VM entry or exit without VPID costs about as many entries as
+ * the guest touched.
  */
 #include "emu/tlb.h"
 
@@ -49,8 +51,17 @@ static inline void inval(tlb_entry_t *e)
 
 static void empty(tlb_ctx_t *x)
 {
-    memset(x->sup, 0xff, sizeof x->sup);
-    memset(x->user, 0xff, sizeof x->user);
+    if (x->log_ok) {
+        for (unsigned k = 0; k < x->nlog; k++) {
+            unsigned i = x->log[k];
+            inval(i < TLB_SIZE ? &x->sup[i] : &x->user[i - TLB_SIZE]);
+        }
+    } else {
+        memset(x->sup, 0xff, sizeof x->sup);
+        memset(x->user, 0xff, sizeof x->user);
+    }
+    x->nlog = 0;
+    x->log_ok = true;
     x->filled = false;
 }
 

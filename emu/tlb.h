@@ -27,6 +27,7 @@
 #include "emu/cpu.h"
 
 #define TLB_CONTEXTS 8
+#define TLB_LOG 512 /* fills a context remembers (tlb_note_fill) */
 /* tlb_entry_t.pcid_g: bits 56-61 the page size's log2, bit 63 global */
 #define TLB_PG_SHIFT(e) ((unsigned)((e)->pcid_g >> 56) & 63)
 #define TLB_GLOBAL (1ull << 63)
@@ -46,12 +47,34 @@ typedef struct tlb_ctx {
     uint16_t pcid;      /* the PCID whose non-global entries it holds (one at a time, see mmu.c) */
     bool live;          /* holds a (vpid, ept) key */
     bool filled;        /* may hold valid entries: it was current since it was last emptied */
+    /* The entries filled since the context was last emptied (indexes: sup 0..TLB_SIZE-1,
+     * user TLB_SIZE..), so emptying it touches those only: a VM entry or exit without
+     * VPID empties VPID 0's contexts, and a memset of 96 KiB each time made VM exits
+     * slow. log_ok is false when the log overflowed or was never started (a new
+     * context's arrays are not yet all-ones): emptying is then a memset. */
+    bool log_ok;
+    uint16_t nlog;
+    uint16_t log[TLB_LOG];
 } tlb_ctx_t;
 
 typedef struct tlb_bank {
     tlb_ctx_t ctx[TLB_CONTEXTS];
     uint64_t clock;
 } tlb_bank_t;
+
+/* emu/mmu.c filled entry e of the current context: remember it if it was empty
+ * (all-ones, which no valid entry's pcid_g is). */
+static inline void tlb_note_fill(cpu_t *c, const tlb_entry_t *e)
+{
+    tlb_ctx_t *x = c->tlb_ctx;
+    if (e->pcid_g != ~0ull || !x->log_ok)
+        return;
+    if (x->nlog == TLB_LOG) {
+        x->log_ok = false;
+        return;
+    }
+    x->log[x->nlog++] = (uint16_t)(e >= x->user ? TLB_SIZE + (e - x->user) : e - x->sup);
+}
 
 /* The bank of a new vCPU (machine_new); false if out of memory. */
 bool tlb_bank_new(cpu_t *c);

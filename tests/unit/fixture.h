@@ -20,6 +20,7 @@
 #include "emu/exec.h"
 #include "emu/flags.h"
 #include "emu/machine.h"
+#include "emu/tlb.h"
 
 /* ---- software-TLB mappings ---- */
 
@@ -39,6 +40,9 @@ static inline tlb_entry_t *fx_tlb_set(tlb_entry_t *tlb, uint64_t la, void *host)
 static inline void fx_map_page(machine_t *m, cpu_t *c, uint64_t la, uint64_t pa)
 {
     uint64_t ppage = pa & ~0xfffull;
+    /* entries made here, not by emu/mmu.c's fill, must be in the fill log too */
+    tlb_note_fill(c, &c->tlb_sup[(la >> 12) & (TLB_SIZE - 1)]);
+    tlb_note_fill(c, &c->tlb_user[(la >> 12) & (TLB_SIZE - 1)]);
     fx_tlb_set(c->tlb_sup, la, m->ram + ppage)->paddr = ppage;
     fx_tlb_set(c->tlb_user, la, m->ram + ppage)->paddr = ppage;
 }

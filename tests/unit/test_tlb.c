@@ -31,6 +31,7 @@ static int teardown(void **state)
 /* A 4 KiB supervisor entry for la in the current context (PCID pcid, global or not). */
 static void put(uint64_t la, uint16_t pcid, bool global)
 {
+    tlb_note_fill(c, &c->tlb_sup[(la >> 12) & (TLB_SIZE - 1)]); /* as emu/mmu.c's fill does */
     tlb_entry_t *e = fx_tlb_set(c->tlb_sup, la, m->ram + (la & 0xfffff000));
     e->tag_x = la & ~0xfffull;
     e->paddr = la & 0xfffff000;
@@ -230,13 +231,30 @@ static void test_reset_drops_everything(void **state)
     assert_false(has(0x7000));
 }
 
+/* Emptying a context invalidates what its fill log lists, or everything once
+ * the log overflowed: either way nothing that was filled survives. */
+static void test_empty_through_the_fill_log(void **state)
+{
+    for (int n = 0; n <= TLB_SIZE; n += TLB_SIZE) { /* a few fills, then more than TLB_LOG */
+        for (int k = 0; k < (n ? n : 3); k++)
+            put(0x100000 + 0x1000ull * k, 0, false);
+        assert_true(has(0x100000));
+        tlb_flush_all(c);
+        for (int k = 0; k < TLB_SIZE; k++)
+            assert_false(has(0x100000 + 0x1000ull * k));
+        put(0x100000, 0, false); /* and the emptied context still works */
+        assert_true(has(0x100000));
+        tlb_flush_all(c);
+    }
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_contexts_survive_switches), T(test_fetch_epoch), T(test_current_vpid_invalidations),
         T(test_invvpid), T(test_invept), T(test_lru_replacement), T(test_switch_rules),
-        T(test_code_page_in_other_context), T(test_reset_drops_everything),
+        T(test_code_page_in_other_context), T(test_reset_drops_everything), T(test_empty_through_the_fill_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
