@@ -109,6 +109,6 @@ static inline cpu_t *mon_cpu(const mon_t *mon)
 }
 
 /* The message of the VMX rows until vmx/ provides the state they show. */
-#define MON_NO_VMX "VMX is not available on this CPU model yet"
+#define MON_NO_VMX "VMX is not offered by this CPU model (CPUID.01H:ECX.VMX = 0)"
 
 #endif

@@ -55,7 +55,7 @@ if ! command -v gdb >/dev/null 2>&1; then
 else
     sed "s/@TM@/$(printf '%#x' "0x$tm")/g" "$MON/gdb.expect" >"$LOG/gdb.expect"
     gdb_session gdb "session (breakpoint at a symbol, registers, memory, monitor commands, stepi, threads, watchpoint)" \
-        "$MON/gdb.gdb" "$G/hello.elf" -smp 2
+        "$MON/gdb.gdb" "$G/hello.elf" -smp 2 --cpu skylake-server-novmx
 
     # over vmx_entry_exit.elf on skylake-server-vmx: a breakpoint in the hypervisor
     # kernel, registers, memory, `monitor vmcs`, read (Z3) and access (Z4)

@@ -20,7 +20,7 @@ else
     subst="s/@TM@/$(printf '%#x' "0x$tm")/g; s/@TM18@/$(printf '%#018x' "0x$tm")/g; s/@TM16@/$(printf '%016x' "0x$tm")/g"
     sed "$subst" "$MON/session.cmd" >"$LOG/monitor-session.cmd"
     sed "$subst" "$MON/session.expect" >"$LOG/monitor-session.expect"
-    timeout "$TIMEOUT" "$EMU" --serial none --monitor-script "$LOG/monitor-session.cmd" "$G/hello.elf" \
+    timeout "$TIMEOUT" "$EMU" --serial none --cpu skylake-server-novmx --monitor-script "$LOG/monitor-session.cmd" "$G/hello.elf" \
         >"$LOG/monitor-session.out" 2>"$LOG/monitor-session.err"
     st=$?
     if ! missing=$(in_order "$LOG/monitor-session.out" "$LOG/monitor-session.expect"); then

@@ -225,9 +225,9 @@ static void test_apic_base_and_feature_control(void **state)
     assert_int_equal(rdmsr(MSR_IA32_APIC_BASE, &v), NOFAULT);
     assert_int_equal(v, 0xfee00800ull); /* an application processor */
     c = m->cpu[0];
-    assert_int_equal(wrmsr(MSR_IA32_FEATURE_CONTROL, 1 | 4), EXC_GP); /* no VMX to enable */
-    round_trip(MSR_IA32_FEATURE_CONTROL, 1);
-    assert_int_equal(wrmsr(MSR_IA32_FEATURE_CONTROL, 0), EXC_GP); /* locked */
+    assert_int_equal(wrmsr(MSR_IA32_FEATURE_CONTROL, 1 | 2), EXC_GP); /* VMX inside SMX: no SMX */
+    round_trip(MSR_IA32_FEATURE_CONTROL, 1 | 4);                       /* the default model has VMX */
+    assert_int_equal(wrmsr(MSR_IA32_FEATURE_CONTROL, 0), EXC_GP);    /* locked */
 }
 
 static void test_speculation_msrs_follow_the_model(void **state)

@@ -779,7 +779,7 @@ static void test_mov_cr3_and_cr4_checks(void **state)
     c->gpr[R_RAX] = root | (1ull << 63); /* no-flush bit without PCIDE: reserved */
     assert_int_equal(EXEC(MOV_CR3_RAX), GP);
     assert_int_equal(c->cr3, root);
-    c->gpr[R_RAX] = c->cr4 | CR4_VMXE; /* VMX is not offered */
+    c->gpr[R_RAX] = c->cr4 | CR4_SMXE; /* SMX is not offered */
     assert_int_equal(EXEC(MOV_CR4_RAX), GP);
     c->gpr[R_RAX] = c->cr4 | (1ull << 32);
     assert_int_equal(EXEC(MOV_CR4_RAX), GP);

@@ -35,7 +35,7 @@ static int mov_cr(int cr, uint64_t v)
 static void test_model_without_vmx(void **state)
 {
     vt_teardown(state);
-    vt_new_machine(cpu_model_default());
+    vt_new_machine(cpu_model_find("skylake-server-novmx"));
     uint64_t v;
     assert_int_equal(rdmsr_gp(0x480, &v), EXC_GP);
     assert_int_equal(wrmsr_gp(MSR_FC, 1 | 4), EXC_GP); /* no VMX to enable */
