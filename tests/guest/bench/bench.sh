@@ -86,15 +86,6 @@ vsecs=$(sed -n 's/^host seconds: //p' "$OUT/vmexit.err")
 echo "$ROUNDS $vinsns $vsecs" | awk '{
     printf "VM-exit round trips per second (no VPID): %.0f  (%d rounds in %.3f host seconds, %.1f guest instructions per round trip, hypervisor and its guest)\n",
         ($3 > 0) ? $1 / $3 : 0, $1, $3, $2 / $1 }'
-# The same with the VMX-preemption timer armed at every entry (it never expires here).
-"$BUILD/vmxemu" --cpu skylake-server-vmx --stats -append "rounds=$ROUNDS timer" "$G/bench/vmexit.elf" \
-    >"$OUT/vmexit-timer.out" 2>"$OUT/vmexit-timer.err"
-if [ $? -eq 1 ] && grep -q "^rounds $ROUNDS\$" "$OUT/vmexit-timer.out"; then
-    tsecs=$(sed -n 's/^host seconds: //p' "$OUT/vmexit-timer.err")
-    echo "$ROUNDS $tsecs" | awk '{ printf "VM-exit round trips per second (preemption timer armed): %.0f  (%d rounds in %.3f host seconds)\n", ($2 > 0) ? $1 / $2 : 0, $1, $2 }'
-else
-    echo "bench: VM-exit bench with the preemption timer failed"; tail -n 20 "$OUT/vmexit-timer.out"; exit 1
-fi
 # Bochs on the same hypervisor kernel (its skylake-x model has VMX): wall time
 # of N rounds minus that of 1 round, so start-up does not count.
 if [ "$have_bochs" = yes ]; then
@@ -108,13 +99,23 @@ if [ "$have_bochs" = yes ]; then
         echo "bochs: the VM-exit bench did not complete; no figure"
     fi
 fi
-# The same with VPID 1: no TLB flush at the entries and exits.
-"$BUILD/vmxemu" --cpu skylake-server-vmx --stats -append "rounds=$ROUNDS vpid" "$G/bench/vmexit.elf" \
-    >"$OUT/vmexit-vpid.out" 2>"$OUT/vmexit-vpid.err"
-if [ $? -eq 1 ] && grep -q "^rounds $ROUNDS\$" "$OUT/vmexit-vpid.out"; then
-    psecs=$(sed -n 's/^host seconds: //p' "$OUT/vmexit-vpid.err")
-    echo "$ROUNDS $vsecs $psecs" | awk '{ printf "VM-exit round trips per second, no VPID vs VPID: %.0f vs %.0f  (%d rounds in %.3f vs %.3f host seconds)\n",
-        ($2 > 0) ? $1 / $2 : 0, ($3 > 0) ? $1 / $3 : 0, $1, $2, $3 }'
-else
-    echo "bench: VM-exit bench with VPID failed"; tail -n 20 "$OUT/vmexit-vpid.out"; exit 1
-fi
+# vmexit_variant WORDS LABEL: the same bench with WORDS on the kernel's command
+# line (vmexit.c): "timer" arms the VMX-preemption timer at every entry (it
+# never expires here), "vpid" runs the guest as VPID 1 (its and the host's TLB
+# contexts survive the round trips), "ept" puts the guest on an identity EPT.
+vmexit_variant() {
+    f=$OUT/vmexit-$(echo "$1" | tr ' ' -)
+    "$BUILD/vmxemu" --cpu skylake-server-vmx --stats -append "rounds=$ROUNDS $1" "$G/bench/vmexit.elf" \
+        >"$f.out" 2>"$f.err"
+    if [ $? -eq 1 ] && grep -q "^rounds $ROUNDS\$" "$f.out"; then
+        s=$(sed -n 's/^host seconds: //p' "$f.err")
+        echo "$ROUNDS $s" | awk -v l="$2" '{ printf "VM-exit round trips per second (%s): %.0f  (%d rounds in %.3f host seconds)\n",
+            l, ($2 > 0) ? $1 / $2 : 0, $1, $2 }'
+    else
+        echo "bench: VM-exit bench ($2) failed"; tail -n 20 "$f.out"; exit 1
+    fi
+}
+vmexit_variant vpid "VPID"
+vmexit_variant timer "preemption timer armed"
+vmexit_variant ept "EPT, identity map"
+vmexit_variant "ept vpid" "EPT and VPID"

@@ -7,7 +7,8 @@
  * prints "rounds N" and ends with status 0. bench.sh divides N by the host
  * seconds of --stats. No VPID unless "vpid" is on the command line (then VPID 1:
  * the guest's and the host's TLB contexts survive the round trips). With
- * "timer" on the command line the preemption timer is armed at every entry. */
+ * "timer" on the command line the preemption timer is armed at every entry;
+ * with "ept" the guest runs on an identity EPT (guest-physical 0-4G). */
 #include "guest.h"
 #include "vmxlib.h"
 #include "../vmx_run.h"
@@ -62,8 +63,12 @@ int test_main(const struct mb_info *mbi)
      * costs a round trip. */
     bool timer = (mbi->flags & 0x4) && strstr((const char *)(uint64_t)mbi->cmdline, "timer");
     bool vpid = (mbi->flags & 0x4) && strstr((const char *)(uint64_t)mbi->cmdline, "vpid");
-    vmcs_setup_controls(timer ? 1u << 6 : 0, 1u << 7 | (vpid ? 1u << 31 : 0), vpid ? 1u << 5 : 0, 1u << 9, 1u << 9);
+    bool ept = (mbi->flags & 0x4) && strstr((const char *)(uint64_t)mbi->cmdline, "ept");
+    uint32_t proc2 = (vpid ? 1u << 5 : 0) | (ept ? 1u << 1 : 0);
+    vmcs_setup_controls(timer ? 1u << 6 : 0, 1u << 7 | (proc2 ? 1u << 31 : 0), proc2, 1u << 9, 1u << 9);
     vmx_write(VMCS_VIRTUAL_PROCESSOR_ID, 1);
+    if (ept)
+        vmx_write(VMCS_EPT_POINTER, ept_pointer(ept_identity(), false));
     vmx_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, 0xffffffffu);
     if (checks_failed)
         return check_result();
