@@ -235,6 +235,7 @@ static const char *const info_words[] = { "break", "cpu", "devices", NULL };
 static const char *const break_words[] = { "phys", "exc", "io", "msr", "cycle", "exit", "entry", "failed-entry", NULL };
 static const char *const vmcs_words[] = { "diff", NULL };
 static const char *const until_words[] = { "entry", "exit", NULL };
+static const char *const watch_words[] = { "phys", "read", "access", NULL };
 static const char *const explain_words[] = { "exit", "failed-entry", NULL };
 
 /* What the word being completed may be: W_* */
@@ -301,6 +302,8 @@ static char **complete(const char *text, int start, int end)
         compl_list = break_words;
     else if (words == 1 && strcmp(first, "until") == 0)
         compl_list = until_words;
+    else if (words == 1 && strcmp(first, "watch") == 0)
+        compl_list = watch_words;
     else if (words == 1 && strcmp(first, "explain") == 0)
         compl_list = explain_words;
     else if (words == 1 && strcmp(first, "vmcs") == 0)
