@@ -84,12 +84,13 @@ if command -v gdb >/dev/null 2>&1; then
     timeout --foreground "$TIMEOUT" gdb -nx -batch -ex "set remotetimeout 120" -ex "target remote 127.0.0.1:$port" -ex continue -ex 'monitor cycles' -ex kill \
         "$G/bench.elf" >"$LOG/gdb-int.out" 2>&1 &
     gdbpid=$!
-    # interrupt once gdb has connected and the guest runs
-    for _ in $(seq 100); do
+    # interrupt once gdb has connected and the guest runs (a SIGINT before that
+    # aborts gdb's connect; on a loaded machine connecting can take seconds)
+    for _ in $(seq 600); do
         grep -q 'boot.S' "$LOG/gdb-int.out" 2>/dev/null && break
         sleep 0.1
     done
-    sleep 0.5
+    sleep 1.5
     kill -INT "$gdbpid"
     wait "$gdbpid"
     wait "$emu"
