@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,12 +173,29 @@ void mon_print_location(mon_t *mon, cpu_t *c)
 /* ---- running ---- */
 
 static mon_t *running; /* for the SIGINT handler while the guest runs */
+static volatile sig_atomic_t in_run; /* inside dbg_run: the retry timer may run */
+
+/* The handler's stop bit can be lost: the run loop clears other bits of the
+ * same word (cpu_t.stop) with a read-modify-write, and a signal that lands
+ * between the read and the write is overwritten. So while the request stands
+ * (dbg.interrupt, cleared when the stop is taken), a 50 ms timer sets the bit
+ * again; mon_run stops the timer when the run returns. */
+static void on_interrupt_retry(int sig)
+{
+    (void)sig;
+    if (running && running->dbg.interrupt)
+        machine_interrupt(running->m);
+}
 
 static void on_sigint(int sig)
 {
     (void)sig;
     running->dbg.interrupt = 1;
     machine_interrupt(running->m);
+    if (in_run) {
+        struct itimerval retry = { { 0, 50000 }, { 0, 50000 } };
+        setitimer(ITIMER_REAL, &retry, NULL);
+    }
 }
 
 /* How a run that ended the guest is reported: R(exit, text). */
@@ -201,13 +219,21 @@ bool mon_run(mon_t *mon, uint64_t steps, bool next)
 {
     if (mon->finished)
         return mon_err(mon, "the guest has ended; nothing more can run (inspection commands still work)");
-    struct sigaction sa = { .sa_handler = on_sigint }, old;
+    struct sigaction sa = { .sa_handler = on_sigint }, old, alrm = { .sa_handler = on_interrupt_retry }, old_alrm;
     sigemptyset(&sa.sa_mask);
+    sigemptyset(&alrm.sa_mask);
+    alrm.sa_flags = SA_RESTART; /* the retry timer must not fail the guest's console writes */
     mon_t *outer = running;
     running = mon;
+    sigaction(SIGALRM, &alrm, &old_alrm);
     sigaction(SIGINT, &sa, &old);
+    in_run = 1;
     enum machine_exit why = dbg_run(&mon->dbg, mon->cpu, steps, next);
+    in_run = 0;
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &off, NULL);
     sigaction(SIGINT, &old, NULL);
+    sigaction(SIGALRM, &old_alrm, NULL);
     running = outer;
     mon->dbg.interrupt = 0; /* one Ctrl-C stops one run */
     mon->last_exit = why;
