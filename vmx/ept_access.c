@@ -11,7 +11,14 @@
  * accessed and dirty flags for EPT enabled (EPTP[6]) every access to a guest
  * paging-structure entry counts as a write, for the permission check (both
  * bits 0 and 1 of the qualification) and for the EPT dirty flag ("Accessed and
- * Dirty Flags for EPT"); PDPTE loads by MOV to CR stay reads. */
+ * Dirty Flags for EPT"); PDPTE loads by MOV to CR stay reads.
+ *
+ * With --tlb=strict a successful walk is remembered as a guest-physical mapping
+ * (vmx/gpa_cache.h) and later accesses use it instead of the current EPT until
+ * INVEPT, as hardware may. A cached mapping is not used where hardware would
+ * have to go to the EPT entries: for an access its rights do not allow (the
+ * violation comes from a real walk) and, with EPT A/D flags, for a write to a
+ * page whose dirty flag was 0. --tlb=permissive neither fills nor uses it. */
 #include "emu/cpumodel.h"
 #include "emu/fault.h"
 #include "emu/machine.h"
@@ -124,12 +131,40 @@ static void update_ad(cpu_t *c, struct ept_walk *w, bool write)
     }
 }
 
+/* The translation from a cached guest-physical mapping, if one may serve the access. */
+static bool cached(cpu_t *c, const struct gpa_access *a, uint64_t eptp, unsigned need, bool ad,
+                   struct gpa_result *r)
+{
+    struct gpa_cache *gc = &vmx_state(c)->gpa;
+    const struct gpa_map *m = gpa_cache_find(gc, eptp, a->gpa);
+    if (!m)
+        return false;
+    if (!a->probe) {
+        if ((need & m->rights) != need) {
+            gpa_cache_drop(gc, eptp, a->gpa);
+            return false;
+        }
+        if (ad && (need & Q_WRITE) && !m->dirty)
+            return false;
+    }
+    r->hpa = m->hpa | (a->gpa & 0xfff);
+    r->r = (m->rights & EPT_R) != 0;
+    r->w = (m->rights & EPT_W) != 0;
+    r->x = (m->rights & EPT_X) != 0;
+    r->dirty = !ad || m->dirty;
+    r->memtype = ept_effective_type(m->memtype, m->ipat, a->pat_type);
+    return true;
+}
+
 bool vmx_gpa(cpu_t *c, const struct gpa_access *a, struct gpa_result *r)
 {
     struct ept_caps caps;
     struct ept_walk w;
     uint64_t eptp = G(EPT_POINTER);
     bool ad = (eptp & EPTP_AD) != 0;
+    bool strict = !c->m->tlb_permissive;
+    if (strict && cached(c, a, eptp, needs(a->kind, ad), ad, r))
+        return true;
     vmx_ept_caps(c, &caps);
     ept_walk(&caps, eptp, a->gpa, host_read, c->m, &w);
     if (w.outcome != EPT_OK && a->probe)
@@ -149,5 +184,10 @@ bool vmx_gpa(cpu_t *c, const struct gpa_access *a, struct gpa_result *r)
     r->x = (w.rights & EPT_X) != 0;
     r->dirty = !ad || (w.ent[w.n - 1] & EPT_D);
     r->memtype = ept_effective_type(w.memtype, w.ipat, a->pat_type);
+    if (strict && !a->probe) {
+        struct gpa_map m = {.eptp = eptp, .gpn = a->gpa >> 12, .hpa = w.hpa & ~0xfffull, .rights = (uint8_t)w.rights,
+                            .memtype = w.memtype, .ipat = w.ipat, .dirty = r->dirty};
+        gpa_cache_fill(&vmx_state(c)->gpa, &m);
+    }
     return true;
 }

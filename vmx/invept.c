@@ -50,13 +50,18 @@ void op_invept(cpu_t *c, const dinsn_t *d)
         vmx_fail(c, "INVEPT", VMERR_INVALID_INVEPT_INVVPID);
         return;
     }
-    /* single-context: that root's combined mappings, for every VPID and PCID;
-     * all-context: those of every root (emu/tlb.h, docs/vmx-tlb.md) */
-    if (c->m->tlb_permissive)
+    /* single-context: that root's guest-physical mappings and its combined
+     * mappings, for every VPID and PCID; all-context: those of every root
+     * (emu/tlb.h, vmx/gpa_cache.h, docs/vmx-tlb.md) */
+    struct gpa_cache *gc = &vmx_state(c)->gpa;
+    if (c->m->tlb_permissive) {
         tlb_inv_everything(c);
-    else if (type == 1)
+    } else if (type == 1) {
         tlb_inv_ept(c, eptp);
-    else
+        gpa_cache_inv_root(gc, eptp);
+    } else {
         tlb_inv_ept_all(c);
+        gpa_cache_inv_all(gc);
+    }
     vmx_succeed(c);
 }

@@ -31,6 +31,7 @@
 #include "emu/exec.h"
 #include "emu/machine.h"
 #include "vmx/caps.h"
+#include "vmx/gpa_cache.h"
 #include "vmx/observe.h"
 #include "vmx/vmx_tables.h"
 
@@ -73,6 +74,7 @@ struct vmx_cpu {
     bool ple_seen;
     uint64_t ple_last, ple_first;
     unsigned apic_write;               /* 1 + offset of a virtualized APIC-access page write to emulate, or 0 */
+    struct gpa_cache gpa;              /* guest-physical mappings, --tlb=strict (vmx/gpa_cache.h) */
 };
 
 /* The CPU model's VMX capabilities, or NULL when the model has no VMX. */

@@ -10,7 +10,9 @@
  * translation survives single-context-retaining-globals); root operation's own
  * translations survive VM entries and exits with VPID on; with "enable VPID" 0
  * every entry and exit invalidates. With EPT, a missing INVEPT leaves the guest
- * a stale combined translation the same way. Then every failure: VPID 0 at VM entry,
+ * a stale combined translation the same way, and a stale guest-physical mapping
+ * of the page holding its page table, which INVVPID does not remove but INVEPT
+ * does (SDM Vol. 3C "Caching Translation Information"). Then every failure: VPID 0 at VM entry,
  * unsupported type, descriptor bits 63:16, VPID 0, a non-canonical address,
  * the VM exit in non-root operation (reason 53) and #UD outside VMX operation. */
 #include "guest.h"
@@ -39,6 +41,7 @@ __asm__(".text\n"
 
 __attribute__((aligned(4096))) static volatile uint64_t pt[512];
 __attribute__((aligned(4096))) static volatile uint64_t frames[2][512];
+__attribute__((aligned(4096))) static volatile uint64_t pt_other[512]; /* pt, but TEST_LA -> frames[1] */
 static uint8_t guest_stack[8192] __attribute__((aligned(16)));
 static bool permissive;
 static int launched;
@@ -170,19 +173,42 @@ int test_main(const struct mb_info *mbi)
     CHECK_EQ(guest_reads(), 0x1111);
     *leaf = (uint64_t)frames[1] | EPT_RWX | EPT_WB; /* guest-physical frames[0] -> host frames[1] */
     CHECK_EQ(guest_reads(), expect(0, 1));
-    CHECK_EQ(vmx_invvpid(2, 0, 0), VMX_OK); /* INVVPID all-context removes combined mappings too */
-    CHECK_EQ(guest_reads(), 0x2222);
-    *leaf = (uint64_t)frames[0] | EPT_RWX | EPT_WB;
-    CHECK_EQ(guest_reads(), expect(1, 0));
-    CHECK_EQ(vmx_invept(1, ept_pointer(ept_new(), false)), VMX_OK); /* another root: no effect */
-    CHECK_EQ(guest_reads(), expect(1, 0));
-    CHECK_EQ(vmx_invept(1, eptp), VMX_OK);
-    CHECK_EQ(guest_reads(), 0x1111);
-    *leaf = (uint64_t)frames[1] | EPT_RWX | EPT_WB;
+    /* INVVPID all-context removes the combined mapping, but not the guest-physical
+     * mapping of frames[0], through which the guest's next walk goes */
+    CHECK_EQ(vmx_invvpid(2, 0, 0), VMX_OK);
     CHECK_EQ(guest_reads(), expect(0, 1));
-    CHECK_EQ(vmx_invept(2, 0), VMX_OK);
+    CHECK_EQ(vmx_invept(1, ept_pointer(ept_new(), false)), VMX_OK); /* another root: no effect */
+    CHECK_EQ(guest_reads(), expect(0, 1));
+    CHECK_EQ(vmx_invept(1, eptp), VMX_OK);
     CHECK_EQ(guest_reads(), 0x2222);
     *leaf = (uint64_t)frames[0] | EPT_RWX | EPT_WB;
+    CHECK_EQ(guest_reads(), expect(1, 0));
+    CHECK_EQ(vmx_invept(2, 0), VMX_OK);
+    CHECK_EQ(guest_reads(), 0x1111);
+
+    /* guest-physical mappings: the guest-physical page of pt, the guest's page
+     * table for TEST_LA, is pointed at pt_other without INVEPT. INVVPID removes
+     * the combined mapping of TEST_LA, so the guest walks its page tables again,
+     * and in strict mode reaches pt through the cached guest-physical mapping */
+    pt_other[0] = (uint64_t)frames[1] | PTE_P | PTE_W;
+    uint64_t *pt_leaf = ept_entry(ept, (uint64_t)pt, 1);
+    CHECK_EQ(vmx_invept(2, 0), VMX_OK);
+    CHECK_EQ(guest_reads(), 0x1111);
+    *pt_leaf = (uint64_t)pt_other | EPT_RWX | EPT_WB;
+    CHECK_EQ(vmx_invvpid(2, 0, 0), VMX_OK);
+    CHECK_EQ(guest_reads(), expect(0, 1));
+    CHECK_EQ(vmx_invvpid(1, 1, 0), VMX_OK);
+    CHECK_EQ(guest_reads(), expect(0, 1)); /* VM entries, exits and INVVPID leave it */
+    CHECK_EQ(vmx_invept(1, ept_pointer(ept_new(), false)), VMX_OK); /* another root: no effect */
+    CHECK_EQ(vmx_invvpid(1, 1, 0), VMX_OK);
+    CHECK_EQ(guest_reads(), expect(0, 1));
+    CHECK_EQ(vmx_invept(1, eptp), VMX_OK); /* single-context: that root's guest-physical mappings */
+    CHECK_EQ(guest_reads(), 0x2222);
+    *pt_leaf = (uint64_t)pt | EPT_RWX | EPT_WB;
+    CHECK_EQ(vmx_invvpid(2, 0, 0), VMX_OK);
+    CHECK_EQ(guest_reads(), expect(1, 0));
+    CHECK_EQ(vmx_invept(2, 0), VMX_OK); /* all-context too */
+    CHECK_EQ(guest_reads(), 0x1111);
     CHECK_EQ(vmx_invept(2, 0), VMX_OK);
     vpid_controls(PROC2_ENABLE_VPID, 1);
 
