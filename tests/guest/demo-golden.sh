@@ -9,9 +9,12 @@ update=0
 [ "$1" = --update ] && update=1 && shift
 BUILD=${1:-build}
 GOLDEN=$(dirname "$0")/golden/demo_vmx.jsonl
-TRACE=$BUILD/demo/demo_vmx.check.jsonl
 mkdir -p "$BUILD/demo"
-"$BUILD/vmxemu" --cpu skylake-server-vmx --trace "$TRACE" "$BUILD/guest/demo_vmx.elf" >/dev/null
+TRACE=$(cd "$BUILD/demo" && pwd)/demo_vmx.check.jsonl
+EMU=$(cd "$BUILD" && pwd)/vmxemu
+# run from the kernel's directory: the Multiboot command line holds the kernel's
+# file name, and its length must not depend on the build directory
+(cd "$BUILD/guest" && "$EMU" --cpu skylake-server-vmx --trace "$TRACE" demo_vmx.elf >/dev/null)
 st=$?
 if [ "$st" -ne 1 ]; then
     echo "== demo-golden: the demo kernel ended with status $st, expected 1"

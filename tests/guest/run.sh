@@ -80,6 +80,9 @@ det smpdet1 smp.elf -smp 4
 det smpdet2 smp.elf -smp 4
 same_runs "determinism, 4 vCPUs" smpdet1 smpdet2
 
+# ---- the VMX demo of `make run`: its whole trace against tests/guest/golden/demo_vmx.jsonl ----
+if out=$("$HERE/demo-golden.sh" "$BUILD" 2>&1); then ok "demo-golden (demo_vmx.elf trace)"; else
+    echo "$out" >"$LOG/demo-golden.err"; bad "demo-golden (demo_vmx.elf trace)" "see below" "$LOG/demo-golden.err"; fi
 # ---- the VMX-preemption timer: each exit at its expiry cycle, the trace as golden ----
 if out=$("$HERE/timer-golden.sh" "$BUILD" 2>&1); then ok "timer-golden (vmx_timer.elf trace)"; else
     echo "$out" >"$LOG/timer-golden.err"; bad "timer-golden (vmx_timer.elf trace)" "see below" "$LOG/timer-golden.err"; fi
