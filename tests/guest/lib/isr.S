@@ -63,12 +63,7 @@ isr_common:
  * SYSCALL or a user_return() from an interrupt handler; returns its RAX. */
     .globl user_call
 user_call:
-    push %rbx
-    push %rbp
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    PUSH_CALLEE_SAVED
     mov %rsp, kernel_saved_rsp(%rip)
     pushq $SEL_UDATA + 3            /* SS */
     push %rsi                       /* RSP */
@@ -87,12 +82,7 @@ user_return_rax:
     mov %cx, %ds
     mov %cx, %es
     mov %cx, %ss
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbp
-    pop %rbx
+    POP_CALLEE_SAVED
     ret
 
 /* SYSCALL lands here at CPL 0 with the user's RSP: record what the CPU
